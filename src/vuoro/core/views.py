@@ -1,0 +1,38 @@
+"""Health endpoint for load balancers and operators."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from vuoro.core.models import WorkerHeartbeat
+
+
+@never_cache
+def healthz(request):  # type: ignore[no-untyped-def]
+    """200 when the database answers and a worker was seen recently, 503 otherwise."""
+    body: dict[str, object] = {}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        body["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
+        body["database"] = f"error: {exc.__class__.__name__}"
+        return JsonResponse({"status": "error", **body}, status=503)
+    cutoff = timezone.now() - timedelta(seconds=settings.VUORO_WORKER_STALE_SECONDS)
+    latest = WorkerHeartbeat.objects.order_by("-last_seen_at").first()
+    if latest is None:
+        body["worker"] = "never seen"
+        healthy = False
+    elif latest.last_seen_at < cutoff:
+        body["worker"] = f"stale since {latest.last_seen_at.isoformat()}"
+        healthy = False
+    else:
+        body["worker"] = "ok"
+        body["worker_last_seen"] = latest.last_seen_at.isoformat()
+    body["status"] = "ok" if healthy else "degraded"
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,52 @@
+"""Who may see and change which ticket. Every view, endpoint and export asks here.
+
+Requesters see their own tickets, and their organisation's when allowed. Agents and admins
+see every ticket. Service owners see the tickets of the services they own. Partner agents see
+only tickets routed to a team they belong to or assigned to them; they never see users,
+organisations or other tickets.
+"""
+
+from django.db.models import Q, QuerySet
+
+from vuoro.accounts.models import Role, User
+from vuoro.tickets.models import Ticket
+
+
+def ticket_scope(user: User) -> Q | None:
+    """A filter for the tickets ``user`` may see; ``None`` means every ticket."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.role in (Role.AGENT, Role.ADMIN):
+        return None
+    if user.role == Role.SERVICE_OWNER:
+        return Q(service__owner=user)
+    if user.role == Role.PARTNER:
+        return Q(assignee=user) | Q(team__in=user.teams.all())
+    scope = Q(requester=user)
+    if user.can_see_organisation_tickets and user.organisation_id:
+        scope |= Q(organisation_id=user.organisation_id)
+    return scope
+
+
+def tickets_visible_to(user: User, qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    qs = Ticket.objects.all() if qs is None else qs
+    scope = ticket_scope(user)
+    return qs if scope is None else qs.filter(scope)
+
+
+def can_view(user: User, ticket: Ticket) -> bool:
+    return tickets_visible_to(user, Ticket.objects.filter(pk=ticket.pk)).exists()
+
+
+def can_work_on(user: User, ticket: Ticket) -> bool:
+    """Change status, priority, assignment; write internal notes. Desk roles only."""
+    return user.is_authenticated and user.uses_desk and can_view(user, ticket)
+
+
+def can_reply(user: User, ticket: Ticket) -> bool:
+    return can_view(user, ticket)
+
+
+def sees_internal(user: User) -> bool:
+    """Internal notes, internal attachments and desk-only history are for desk roles."""
+    return user.is_authenticated and user.uses_desk

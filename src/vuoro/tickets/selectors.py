@@ -1,0 +1,130 @@
+"""Reads on tickets. Each selector takes the acting user and returns only what they may see."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from vuoro.accounts.models import User
+from vuoro.core.pagination import Page, keyset_page
+from vuoro.tickets import access
+from vuoro.tickets.models import ACTIVE_STATUSES, Attachment, Message, Ticket, TicketEvent
+from vuoro.tickets.search import search_tickets
+
+SORTS: dict[str, list[str]] = {
+    "newest": ["-created_at", "-id"],
+    "oldest": ["created_at", "id"],
+    "priority": ["priority", "-created_at", "-id"],
+    "updated": ["-updated_at", "-id"],
+}
+QUEUES = ("mine", "teams", "unassigned", "all")
+LIST_FIELDS = (
+    "id", "reference", "subject", "status", "priority", "created_at", "updated_at", "channel",
+    "requester__id", "requester__first_name", "requester__last_name", "requester__email",
+    "requester__username", "service__id", "service__name_fi", "service__name_en",
+    "service__name_sv", "assignee__id", "assignee__first_name", "assignee__last_name",
+    "assignee__username", "assignee__email", "team__id", "team__name", "organisation__id",
+    "organisation__name",
+)
+
+
+@dataclass
+class TicketFilters:
+    queue: str = "all"
+    status: list[str] = field(default_factory=list)  # empty: every active status
+    priority: list[str] = field(default_factory=list)
+    service_id: int | None = None
+    team_id: int | None = None
+    assignee_id: int | None = None
+    organisation_id: int | None = None
+    requester_id: int | None = None
+    text: str = ""
+    include_closed: bool = False
+
+
+def ticket_get(*, user: User, reference: str) -> Ticket | None:
+    """The ticket with this reference if ``user`` may see it; None otherwise (never a hint)."""
+    qs = access.tickets_visible_to(user).select_related(
+        "requester", "organisation", "service", "category", "team", "assignee"
+    )
+    return qs.filter(reference=reference).first()
+
+
+def ticket_list(*, user: User, filters: TicketFilters, sort: str = "newest",
+                cursor: str | None = None, size: int = 50) -> Page:
+    """A page of tickets for the desk or the API, keyset-paginated, in two queries at most."""
+    qs = access.tickets_visible_to(user)
+    if filters.queue == "mine":
+        qs = qs.filter(assignee=user)
+    elif filters.queue == "teams":
+        qs = qs.filter(team__in=user.teams.all())
+    elif filters.queue == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+    if filters.status:
+        qs = qs.filter(status__in=filters.status)
+    elif not filters.include_closed:
+        qs = qs.filter(status__in=ACTIVE_STATUSES)
+    if filters.priority:
+        qs = qs.filter(priority__in=filters.priority)
+    for name in ("service_id", "team_id", "assignee_id", "organisation_id", "requester_id"):
+        value = getattr(filters, name)
+        if value is not None:
+            qs = qs.filter(**{name: value})
+    qs = search_tickets(qs, filters.text)
+    qs = qs.select_related("requester", "service", "assignee", "team", "organisation").only(*LIST_FIELDS)
+    return keyset_page(qs, SORTS.get(sort, SORTS["newest"]), cursor, size)
+
+
+def requester_ticket_list(*, user: User, organisation: bool = False, cursor: str | None = None,
+                          size: int = 50) -> Page:
+    """The requester's own requests, or (if allowed) the organisation's, newest first."""
+    qs = access.tickets_visible_to(user)
+    if not organisation:
+        qs = qs.filter(requester=user)
+    qs = qs.select_related("service", "requester").only(
+        "id", "reference", "subject", "status", "priority", "created_at", "updated_at",
+        "service__id", "service__name_fi", "service__name_en", "service__name_sv",
+        "requester__id", "requester__first_name", "requester__last_name",
+        "requester__email", "requester__username",
+    )
+    return keyset_page(qs, SORTS["newest"], cursor, size)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: Any
+    kind: str  # "message" or "event"
+    item: Any
+
+
+def ticket_timeline(*, user: User, ticket: Ticket) -> list[TimelineEntry]:
+    """Messages and history, oldest first; internal ones only for desk roles."""
+    internal_ok = access.sees_internal(user)
+    messages: QuerySet[Message] = ticket.messages.select_related("author").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.filter(**({} if internal_ok else {"internal": False})))
+    )
+    events: QuerySet[TicketEvent] = ticket.events.select_related("actor").exclude(
+        kind__in=["replied", "noted"]
+    )
+    if not internal_ok:
+        messages = messages.filter(internal=False)
+        events = events.filter(internal=False)
+    entries = [TimelineEntry(m.created_at, "message", m) for m in messages]
+    entries += [TimelineEntry(e.created_at, "event", e) for e in events]
+    entries.sort(key=lambda e: (e.at, 0 if e.kind == "event" else 1))
+    return entries
+
+
+def ticket_attachments(*, user: User, ticket: Ticket) -> QuerySet[Attachment]:
+    qs = ticket.attachments.all()
+    return qs if access.sees_internal(user) else qs.filter(internal=False)
+
+
+def attachment_get(*, user: User, attachment_id: int) -> Attachment | None:
+    """The attachment if ``user`` may see its ticket (and, if internal, sees internal items)."""
+    attachment = Attachment.objects.select_related("ticket").filter(pk=attachment_id).first()
+    if attachment is None or not access.can_view(user, attachment.ticket):
+        return None
+    if attachment.internal and not access.sees_internal(user):
+        return None
+    return attachment

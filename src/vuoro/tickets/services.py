@@ -1,0 +1,373 @@
+"""Writes on tickets. Every channel (portal, desk, API, later email and phone) calls these.
+
+Each service runs in one transaction, locks the rows it changes and writes the history row in
+that same transaction, so a crash leaves either the whole change or none of it.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vuoro.accounts.models import AssignmentStrategy, Role, Team, User
+from vuoro.catalog.forms import validate_answers
+from vuoro.catalog.models import Category, RoutingRule, Service
+from vuoro.core.sanitize import body_to_html
+from vuoro.tickets import access, priority
+from vuoro.tickets.attachments import CheckedUpload
+from vuoro.tickets.models import (
+    ACTIVE_STATUSES,
+    TRANSITIONS,
+    Attachment,
+    Channel,
+    EventKind,
+    Message,
+    PriorityMatrixCell,
+    ReferenceCounter,
+    Status,
+    Ticket,
+    TicketEvent,
+)
+
+SUBJECT_MAX = 200
+DESCRIPTION_MAX = 100_000
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    ticket: Ticket
+    created: bool  # False when an Idempotency-Key matched an earlier request
+
+
+def _next_reference(now) -> str:  # type: ignore[no-untyped-def]
+    year = now.astimezone(timezone.get_default_timezone()).year
+    counter, _created = ReferenceCounter.objects.get_or_create(year=year)
+    counter = ReferenceCounter.objects.select_for_update().get(pk=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{settings.VUORO_TICKET_PREFIX}-{year}-{counter.last:06d}"
+
+
+def priority_matrix() -> dict[tuple[str, str], str]:
+    return {(c.impact, c.urgency): c.priority for c in PriorityMatrixCell.objects.all()}
+
+
+def route_team(service: Service, category: Category | None) -> Team | None:
+    """The most specific routing rule's team, else the service's default team."""
+    rules = RoutingRule.objects.filter(service=service).filter(
+        Q(category__isnull=True) | Q(category=category)
+    )
+    best = sorted(rules, key=lambda r: (r.category_id is None, r.order, r.id))
+    if best:
+        return best[0].team
+    return service.default_team
+
+
+def pick_assignee(team: Team | None) -> User | None:
+    """Automatic assignment within a team; locks the team row so two intakes take turns."""
+    if team is None or team.assignment_strategy == AssignmentStrategy.MANUAL:
+        return None
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    members = list(
+        team.members.filter(is_active=True, role__in=[Role.AGENT, Role.PARTNER, Role.SERVICE_OWNER, Role.ADMIN])
+        .order_by("id")
+        .annotate(
+            open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=ACTIVE_STATUSES))
+        )
+    )
+    if not members:
+        return None
+    if team.assignment_strategy == AssignmentStrategy.LEAST_OPEN:
+        chosen = min(members, key=lambda m: (m.open_count, m.id))
+    else:
+        ids = [m.id for m in members]
+        after = team.last_assigned_id
+        later = [m for m in members if after is not None and m.id > after]
+        chosen = later[0] if later else members[0]
+        assert chosen.id in ids
+    team.last_assigned = chosen
+    team.save(update_fields=["last_assigned"])
+    return chosen
+
+
+def _record(ticket: Ticket, actor: User | None, kind: str, field: str = "", old: Any = "",
+            new: Any = "", internal: bool = False, at=None) -> TicketEvent:  # type: ignore[no-untyped-def]
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor,
+        kind=kind,
+        field=field,
+        old_value="" if old is None else str(old),
+        new_value="" if new is None else str(new),
+        internal=internal,
+        created_at=at or timezone.now(),
+    )
+
+
+def _store_attachments(ticket: Ticket, message: Message | None, actor: User | None,
+                       uploads: list[CheckedUpload], internal: bool, now) -> list[Attachment]:  # type: ignore[no-untyped-def]
+    stored = []
+    for item in uploads:
+        attachment = Attachment(
+            ticket=ticket,
+            message=message,
+            uploaded_by=actor,
+            filename=item.filename,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+            internal=internal,
+            created_at=now,
+        )
+        attachment.file.save(item.filename, item.upload, save=False)
+        attachment.save()
+        _record(ticket, actor, EventKind.ATTACHED, "attachment", "", item.filename, internal, now)
+        stored.append(attachment)
+    return stored
+
+
+def check_intake(*, requester: User, service: Service, category: Category | None, subject: str,
+                 description: str, stops_work: str, affected: str,
+                 form_answers: dict[str, Any]) -> dict[str, Any]:
+    """Validate a new request; raises ValidationError with one message per field."""
+    errors: dict[str, list[str]] = {}
+    subject = (subject or "").strip()
+    if not subject:
+        errors["subject"] = [_("Give the request a subject.")]
+    elif len(subject) > SUBJECT_MAX:
+        errors["subject"] = [_("The subject may be at most %(n)d characters.") % {"n": SUBJECT_MAX}]
+    if len(description or "") > DESCRIPTION_MAX:
+        errors["description"] = [_("The description is too long.")]
+    if not service.active:
+        errors["service"] = [_("This service does not take new requests.")]
+    elif requester.organisation_id and service.organisations.exists() and not service.organisations.filter(
+        pk=requester.organisation_id
+    ).exists():
+        errors["service"] = [_("This service is not offered to your organisation.")]
+    if category is not None and (category.service_id != service.pk or not category.active):
+        errors["category"] = [_("Choose a category of the chosen service.")]
+    try:
+        priority.urgency_from_answer(stops_work)
+    except ValueError:
+        errors["stops_work"] = [_("Tell us whether this stops your work.")]
+    try:
+        priority.impact_from_answer(affected)
+    except ValueError:
+        errors["affected"] = [_("Tell us how many people are affected.")]
+    cleaned: dict[str, Any] = {}
+    if category is not None and "category" not in errors:
+        try:
+            cleaned = validate_answers(category, form_answers or {})
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors[f"form_answers.{key}" if key != "form_answers" else key] = messages
+    elif form_answers:
+        errors["form_answers"] = [_("Form answers need a category.")]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def ticket_create(*, actor: User | None, requester: User, service: Service,
+                  category: Category | None, subject: str, description: str = "",
+                  stops_work: str, affected: str, channel: str,
+                  form_answers: dict[str, Any] | None = None,
+                  attachments: list[CheckedUpload] | None = None,
+                  idempotency_key: str | None = None) -> IntakeResult:
+    """The one intake: validate, number, prioritise, route, assign and store a request.
+
+    Locks the year's reference counter and, for automatic assignment, the team row.
+    Idempotent per (creator, ``idempotency_key``): a repeat returns the first ticket, enforced
+    by a unique constraint rather than a look-up, so two concurrent repeats make one ticket.
+    """
+    creator = actor or requester
+    if idempotency_key:
+        earlier = Ticket.objects.filter(created_by=creator, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return IntakeResult(earlier, False)
+    cleaned = check_intake(
+        requester=requester, service=service, category=category, subject=subject,
+        description=description, stops_work=stops_work, affected=affected,
+        form_answers=form_answers or {},
+    )
+    urgency = priority.urgency_from_answer(stops_work)
+    impact = priority.impact_from_answer(affected)
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            team = route_team(service, category)
+            ticket = Ticket.objects.create(
+                reference=_next_reference(now),
+                requester=requester,
+                organisation_id=requester.organisation_id,
+                service=service,
+                category=category,
+                subject=subject.strip(),
+                description=body_to_html(description or ""),
+                form_answers=cleaned,
+                status=Status.NEW,
+                stops_work=stops_work,
+                affected=affected,
+                impact=impact.value,
+                urgency=urgency.value,
+                priority=priority.priority_for(impact, urgency, priority_matrix()),
+                team=team,
+                assignee=pick_assignee(team),
+                channel=channel,
+                created_by=creator,
+                idempotency_key=idempotency_key or None,
+                created_at=now,
+                updated_at=now,
+            )
+            _record(ticket, creator, EventKind.CREATED, at=now)
+            if ticket.assignee_id:
+                _record(ticket, None, EventKind.CHANGED, "assignee", "", ticket.assignee.display_name(), True, now)
+            _store_attachments(ticket, None, creator, attachments or [], False, now)
+    except IntegrityError:
+        if idempotency_key:
+            earlier = Ticket.objects.filter(created_by=creator, idempotency_key=idempotency_key).first()
+            if earlier is not None:
+                return IntakeResult(earlier, False)
+        raise
+    return IntakeResult(ticket, True)
+
+
+def message_add(*, actor: User, ticket: Ticket, body: str, internal: bool = False,
+                channel: str = Channel.DESK,
+                attachments: list[CheckedUpload] | None = None) -> Message:
+    """Add a public reply or an internal note.
+
+    A requester's reply reopens a resolved ticket within the reopen window and moves a ticket
+    waiting for the requester back to open. The first public reply by desk staff stamps the
+    first response. Locks the ticket row.
+    """
+    if internal and not access.can_work_on(actor, ticket):
+        raise PermissionDenied(_("Only the service desk can write internal notes."))
+    if not access.can_reply(actor, ticket):
+        raise PermissionDenied(_("You cannot reply to this ticket."))
+    text = (body or "").strip()
+    if not text and not attachments:
+        raise ValidationError({"body": [_("Write a message.")]})
+    if len(text) > DESCRIPTION_MAX:
+        raise ValidationError({"body": [_("The message is too long.")]})
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        now = timezone.now()
+        if ticket.status == Status.CLOSED and not actor.uses_desk:
+            raise ValidationError({"body": [_("This request is closed. Please make a new request.")]})
+        message = Message.objects.create(
+            ticket=ticket, author=actor, body=body_to_html(text) if text else "",
+            internal=internal, channel=channel, created_at=now,
+        )
+        _record(ticket, actor, EventKind.NOTED if internal else EventKind.REPLIED, internal=internal, at=now)
+        _store_attachments(ticket, message, actor, attachments or [], internal, now)
+        changed = ["updated_at"]
+        is_requester_side = not actor.uses_desk
+        if is_requester_side:
+            window = timedelta(days=settings.VUORO_REOPEN_WINDOW_DAYS)
+            if ticket.status == Status.RESOLVED and ticket.resolved_at and now - ticket.resolved_at <= window:
+                _record(ticket, actor, EventKind.REOPENED, "status", ticket.status, Status.OPEN, at=now)
+                ticket.status = Status.OPEN
+                ticket.resolved_at = None
+                changed += ["status", "resolved_at"]
+            elif ticket.status == Status.WAITING:
+                _record(ticket, actor, EventKind.CHANGED, "status", ticket.status, Status.OPEN, at=now)
+                ticket.status = Status.OPEN
+                changed.append("status")
+        elif not internal and ticket.first_response_at is None:
+            ticket.first_response_at = now
+            changed.append("first_response_at")
+        ticket.updated_at = now
+        ticket.save(update_fields=changed)
+    return message
+
+
+CHANGEABLE = ("status", "priority", "impact", "urgency", "team", "assignee")
+
+
+def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
+    """Change status, priority, impact, urgency, team or assignee; returns the fields changed.
+
+    Refuses a status the workflow does not allow from the current one and an assignee who
+    cannot work on tickets. Locks the ticket row; one history row per changed field.
+    """
+    unknown = set(changes) - set(CHANGEABLE)
+    if unknown:
+        raise ValidationError({k: [_("This field cannot be changed.")] for k in unknown})
+    if not access.can_work_on(actor, ticket):
+        raise PermissionDenied(_("You cannot change this ticket."))
+    errors: dict[str, list[str]] = {}
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        now = timezone.now()
+        changed: list[str] = []
+        for field, value in changes.items():
+            old = getattr(ticket, field)
+            if field in ("team", "assignee"):
+                old_id = getattr(ticket, f"{field}_id")
+                new_id = value.pk if value is not None else None
+                if old_id == new_id:
+                    continue
+                if field == "assignee" and value is not None and (not value.uses_desk or not value.is_active):
+                    errors["assignee"] = [_("This person cannot be assigned tickets.")]
+                    continue
+                setattr(ticket, field, value)
+                _record(ticket, actor, EventKind.CHANGED, field,
+                        str(old) if old else "", str(value) if value else "", True, now)
+                changed.append(field)
+                continue
+            if value == old:
+                continue
+            if field == "status":
+                if value not in TRANSITIONS.get(old, frozenset()):
+                    errors["status"] = [_("A ticket cannot move from %(old)s to %(new)s.") % {
+                        "old": Status(old).label, "new": Status(value).label if value in Status.values else value}]
+                    continue
+                if value == Status.RESOLVED:
+                    ticket.resolved_at = now
+                    changed.append("resolved_at")
+                elif value == Status.CLOSED:
+                    ticket.closed_at = now
+                    changed.append("closed_at")
+                elif old in (Status.RESOLVED, Status.CLOSED):
+                    ticket.resolved_at = None
+                    ticket.closed_at = None
+                    changed += ["resolved_at", "closed_at"]
+            setattr(ticket, field, value)
+            kind = EventKind.REOPENED if field == "status" and old in (Status.RESOLVED, Status.CLOSED) else EventKind.CHANGED
+            _record(ticket, actor, kind, field, old, value, False, now)
+            changed.append(field)
+        if errors:
+            raise ValidationError(errors)
+        if ("impact" in changes or "urgency" in changes) and "priority" not in changes:
+            new_priority = priority.priority_for(ticket.impact, ticket.urgency, priority_matrix())
+            if new_priority != ticket.priority:
+                _record(ticket, actor, EventKind.CHANGED, "priority", ticket.priority, new_priority, False, now)
+                ticket.priority = new_priority
+                changed.append("priority")
+        if changed:
+            ticket.updated_at = now
+            ticket.save(update_fields=sorted(set(changed) | {"updated_at"}))
+    return [c for c in changed if c in CHANGEABLE]
+
+
+def tickets_bulk_change(*, actor: User, tickets: list[Ticket], **changes: Any) -> dict[str, list[str]]:
+    """Apply one change to many tickets; each ticket in its own transaction.
+
+    Returns reference → error messages for the tickets that refused the change.
+    """
+    failures: dict[str, list[str]] = {}
+    for ticket in tickets:
+        try:
+            ticket_change(actor=actor, ticket=ticket, **changes)
+        except ValidationError as exc:
+            failures[ticket.reference] = exc.messages
+        except PermissionDenied as exc:
+            failures[ticket.reference] = [str(exc)]
+    return failures

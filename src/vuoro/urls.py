@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from vuoro.accounts import views as account_views
+from vuoro.api.api import api
+from vuoro.core.views import healthz
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("login/", account_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", account_views.set_language, name="set_language"),
+    path("portal/", include("vuoro.portal.urls")),
+    path("desk/", include("vuoro.desk.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,54 @@
+"""Shared fixtures: a small world with every role, two organisations and two services."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from tests import factories as f
+from vuoro.accounts.models import AssignmentStrategy, Role
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Tests make many users; PBKDF2's deliberate slowness is not what they measure."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db):
+    """Organisations A and B; one user per role; a partner team; an owned critical service."""
+    org_a = f.organisation("Organisation A")
+    org_b = f.organisation("Organisation B")
+    agent = f.user(Role.AGENT, username="agent")
+    agent2 = f.user(Role.AGENT, username="agent2")
+    partner = f.user(Role.PARTNER, username="partner")
+    owner = f.user(Role.SERVICE_OWNER, username="owner")
+    admin = f.user(Role.ADMIN, username="admin")
+    requester_a = f.user(Role.REQUESTER, organisation=org_a, username="req_a")
+    colleague_a = f.user(Role.REQUESTER, organisation=org_a, username="colleague_a",
+                         can_see_organisation_tickets=True)
+    requester_b = f.user(Role.REQUESTER, organisation=org_b, username="req_b", language="en")
+    desk_team = f.team("Desk", members=[agent, agent2], lead=agent,
+                       assignment_strategy=AssignmentStrategy.MANUAL)
+    partner_team = f.team("Night partner", members=[partner])
+    critical = f.service("email", critical=True, owner=owner, default_team=desk_team)
+    other = f.service("workstations", default_team=desk_team)
+    cat_critical = f.category(critical, "not-working")
+    cat_other = f.category(other, "new-device")
+    return SimpleNamespace(
+        org_a=org_a, org_b=org_b, agent=agent, agent2=agent2, partner=partner, owner=owner,
+        admin=admin, requester_a=requester_a, colleague_a=colleague_a, requester_b=requester_b,
+        desk_team=desk_team, partner_team=partner_team, critical=critical, other=other,
+        cat_critical=cat_critical, cat_other=cat_other,
+    )
+
+
+@pytest.fixture
+def login(client):
+    """Sign a user in on the Django test client."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
