@@ -5,6 +5,7 @@ from django.urls import include, path
 from vuoro.accounts import views as account_views
 from vuoro.api.api import api
 from vuoro.core.views import healthz
+from vuoro.tickets import views as ticket_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("login/", account_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", account_views.set_language, name="set_language"),
+    path("account/tokens/", account_views.api_tokens, name="api_tokens"),
+    path("attachments/<int:pk>/", ticket_views.attachment_download, name="attachment_download"),
     path("portal/", include("vuoro.portal.urls")),
     path("desk/", include("vuoro.desk.urls")),
     path("api/v1/", api.urls),

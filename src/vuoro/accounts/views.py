@@ -43,3 +43,8 @@ def set_language(request):  # type: ignore[no-untyped-def]
             samesite="Lax", secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
         )
     return response
+
+
+def api_tokens(request):  # type: ignore[no-untyped-def]
+    """Personal API tokens page (list, issue, revoke). Implemented with the API."""
+    raise NotImplementedError
