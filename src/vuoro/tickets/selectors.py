@@ -128,3 +128,18 @@ def attachment_get(*, user: User, attachment_id: int) -> Attachment | None:
     if attachment.internal and not access.sees_internal(user):
         return None
     return attachment
+
+
+def ticket_catalog_refs(*, tickets: list[Ticket]) -> dict[int, dict[str, Any]]:
+    """Service slug and category of already selected tickets, in one query for a whole page.
+
+    ``ticket_list`` loads only what the desk queue shows; the API also names the service by its
+    slug and the category, and fetching those per row would cost a query per ticket.
+    """
+    if not tickets:
+        return {}
+    rows = Ticket.objects.filter(pk__in=[t.pk for t in tickets]).values(
+        "id", "service__slug", "category__slug", "category__name_fi", "category__name_en",
+        "category__name_sv",
+    )
+    return {row["id"]: row for row in rows}

@@ -371,3 +371,27 @@ def tickets_bulk_change(*, actor: User, tickets: list[Ticket], **changes: Any) -
         except PermissionDenied as exc:
             failures[ticket.reference] = [str(exc)]
     return failures
+
+
+def attachment_add(*, actor: User, ticket: Ticket, uploads: list[CheckedUpload],
+                   internal: bool = False) -> list[Attachment]:
+    """Attach already checked files to a ticket without a message.
+
+    Whoever may reply may attach; internal attachments are for those who work on the ticket.
+    Locks the ticket row, writes one history row per file and touches ``updated_at``.
+    """
+    if internal and not access.can_work_on(actor, ticket):
+        raise PermissionDenied(_("Only the service desk can add internal attachments."))
+    if not access.can_reply(actor, ticket):
+        raise PermissionDenied(_("You cannot add attachments to this ticket."))
+    if not uploads:
+        raise ValidationError({"files": [_("Choose at least one file.")]})
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.status == Status.CLOSED and not actor.uses_desk:
+            raise ValidationError({"files": [_("This request is closed. Please make a new request.")]})
+        now = timezone.now()
+        stored = _store_attachments(ticket, None, actor, uploads, internal, now)
+        ticket.updated_at = now
+        ticket.save(update_fields=["updated_at"])
+    return stored
