@@ -1,0 +1,180 @@
+"""The requester portal: the service catalogue, new requests, tracking links and own requests.
+
+Views stay thin: selectors decide what a visitor may see, the intake and message services
+decide what is valid, and the forms only carry input and errors.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from vuoro.catalog.forms import answers_for_display
+from vuoro.catalog.models import Category, Service
+from vuoro.portal import selectors as portal_selectors
+from vuoro.portal import services as portal_services
+from vuoro.portal.forms import ReplyForm, RequestForm
+from vuoro.portal.tracking import ticket_for_tracking_token, tracking_token
+from vuoro.tickets import selectors as ticket_selectors
+from vuoro.tickets.models import Channel, Ticket
+from vuoro.tickets.services import check_intake, message_add, ticket_create
+
+
+def _to_desk() -> HttpResponse:
+    """Desk roles work in the desk; the portal's request pages are for requesters."""
+    try:
+        return redirect(reverse("desk:queue"))
+    except NoReverseMatch:
+        return redirect("portal:home")
+
+
+def home(request):  # type: ignore[no-untyped-def]
+    services = portal_selectors.services_offered(user=request.user)
+    return render(request, "portal/home.html", {"services": services})
+
+
+def _submit_request(request, form: RequestForm, service: Service,  # type: ignore[no-untyped-def]
+                    category: Category | None) -> Ticket | None:
+    """Check the whole request first, then store requester and ticket together or not at all."""
+    signed_in = request.user.is_authenticated
+    form_ok = form.is_valid()
+    try:
+        prospect = request.user if signed_in else portal_services.prospective_requester(
+            form.cleaned_data.get("email", ""))
+        check_intake(requester=prospect, service=service, category=category, **form.intake())
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return None
+    if not form_ok:
+        return None
+    try:
+        with transaction.atomic():
+            requester = request.user if signed_in else portal_services.requester_for_email(
+                email=form.cleaned_data["email"], name=form.cleaned_data["name"],
+                language=get_language() or "fi")
+            result = ticket_create(
+                actor=request.user if signed_in else None, requester=requester, service=service,
+                category=category, channel=Channel.PORTAL, attachments=form.uploads(),
+                idempotency_key=form.submission_key(), **form.intake())
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return None
+    return result.ticket
+
+
+def new_request(request, service_slug, category_slug=None):  # type: ignore[no-untyped-def]
+    service = portal_selectors.service_offered(user=request.user, slug=service_slug)
+    if service is None:
+        raise Http404
+    category = None
+    if category_slug is not None:
+        category = portal_selectors.category_offered(service=service, slug=category_slug)
+        if category is None:
+            raise Http404
+    elif service.categories.all():  # prefetched: active categories only
+        return redirect(f"{reverse('portal:home')}#service-{service.slug}")
+    ask_contact = not request.user.is_authenticated
+    if request.method == "POST":
+        form = RequestForm(request.POST, request.FILES, category=category, ask_contact=ask_contact)
+        ticket = _submit_request(request, form, service, category)
+        if ticket is not None:
+            return redirect("portal:confirmation", token=tracking_token(ticket))
+    else:
+        form = RequestForm(category=category, ask_contact=ask_contact)
+    return render(request, "portal/new_request.html",
+                  {"form": form, "service": service, "category": category})
+
+
+def _tracked_ticket(token: str) -> Ticket:
+    ticket = ticket_for_tracking_token(token)
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def confirmation(request, token):  # type: ignore[no-untyped-def]
+    ticket = _tracked_ticket(token)
+    tracking_url = request.build_absolute_uri(reverse("portal:track", args=[token]))
+    return render(request, "portal/confirmation.html", {
+        "ticket": ticket, "tracking_url": tracking_url,
+        "own_request": request.user.is_authenticated and request.user.pk == ticket.requester_id,
+    })
+
+
+def _reply(form: ReplyForm, *, actor, ticket: Ticket) -> bool:  # type: ignore[no-untyped-def]
+    """Add the requester's reply; False with the reasons on the form when it is refused."""
+    if not form.is_valid():
+        return False
+    try:
+        message_add(actor=actor, ticket=ticket, body=form.cleaned_data["body"],
+                    channel=Channel.PORTAL, attachments=form.uploads())
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return False
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc))
+        return False
+    return True
+
+
+def _ticket_context(ticket: Ticket, *, viewer, reply_form: ReplyForm,  # type: ignore[no-untyped-def]
+                    token: str | None = None) -> dict:
+    return {
+        "ticket": ticket,
+        "answers": answers_for_display(ticket.category, ticket.form_answers or {}),
+        "timeline": ticket_selectors.ticket_timeline(user=viewer, ticket=ticket),
+        "attachments": ticket_selectors.ticket_attachments(user=viewer, ticket=ticket)
+        .filter(message__isnull=True),
+        "reply_form": reply_form,
+        "token": token,
+    }
+
+
+def track(request, token):  # type: ignore[no-untyped-def]
+    """The request behind a tracking link; whoever holds the link acts as its requester."""
+    ticket = _tracked_ticket(token)
+    form = ReplyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and _reply(form, actor=ticket.requester, ticket=ticket):
+        messages.success(request, _("Your reply was added."))
+        return redirect("portal:track", token=token)
+    # The link holder is not signed in as anyone: show what any requester may see.
+    context = _ticket_context(ticket, viewer=AnonymousUser(), reply_form=form, token=token)
+    return render(request, "portal/track.html", context)
+
+
+@login_required
+def ticket_list(request):  # type: ignore[no-untyped-def]
+    if request.user.uses_desk:
+        return _to_desk()
+    organisation = (
+        request.GET.get("scope") == "organisation" and request.user.can_see_organisation_tickets
+    )
+    try:
+        page = ticket_selectors.requester_ticket_list(
+            user=request.user, organisation=organisation, cursor=request.GET.get("after"),
+            size=settings.VUORO_PAGE_SIZE)
+    except ValueError:
+        return HttpResponseBadRequest(_("This page link is not valid. Start from the first page."))
+    return render(request, "portal/ticket_list.html", {"page": page, "organisation": organisation})
+
+
+@login_required
+def ticket_detail(request, reference):  # type: ignore[no-untyped-def]
+    if request.user.uses_desk:
+        return _to_desk()
+    ticket = ticket_selectors.ticket_get(user=request.user, reference=reference)
+    if ticket is None:
+        raise Http404
+    form = ReplyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and _reply(form, actor=request.user, ticket=ticket):
+        messages.success(request, _("Your reply was added."))
+        return redirect("portal:ticket", reference=ticket.reference)
+    context = _ticket_context(ticket, viewer=request.user, reply_form=form)
+    return render(request, "portal/ticket_detail.html", context)
