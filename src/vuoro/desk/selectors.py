@@ -12,19 +12,25 @@ PERSON_FIELDS = ("id", "username", "first_name", "last_name", "email")
 REQUESTER_SEARCH_LIMIT = 20
 
 
-def desk_teams(*, user: User) -> QuerySet[Team]:
-    """Teams offered in filters and pickers: a partner's own teams, every team for staff."""
+def desk_teams(*, user: User, keep: int | None = None) -> QuerySet[Team]:
+    """Teams offered in filters and pickers: a partner's own teams, every team for staff.
+
+    ``keep`` is a ticket's current team, offered too so that saving a form leaves it in place.
+    """
     teams = Team.objects.only("id", "name").order_by("name")
     if user.is_partner:
-        return teams.filter(members=user)
+        return teams.filter(Q(members=user) | Q(pk=keep)).distinct()
     return teams
 
 
-def desk_assignees(*, user: User) -> QuerySet[User]:
-    """People a ticket may be assigned to: active desk users (for a partner, their teammates)."""
+def desk_assignees(*, user: User, keep: int | None = None) -> QuerySet[User]:
+    """People a ticket may be assigned to: active desk users (for a partner, their teammates).
+
+    ``keep`` is a ticket's current assignee, offered too so that saving leaves them in place.
+    """
     people = User.objects.filter(is_active=True, role__in=DESK_ROLES).only(*PERSON_FIELDS)
     if user.is_partner:
-        people = people.filter(Q(pk=user.pk) | Q(teams__members=user)).distinct()
+        people = people.filter(Q(pk=user.pk) | Q(teams__members=user) | Q(pk=keep)).distinct()
     return people.order_by("first_name", "last_name", "username")
 
 

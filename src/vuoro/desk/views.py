@@ -232,8 +232,8 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
         "next_statuses": _next_statuses(ticket),
         "priorities": Priority.choices,
         "levels": Level.choices,
-        "teams": list(desk_selectors.desk_teams(user=user)),
-        "assignees": list(desk_selectors.desk_assignees(user=user)),
+        "teams": list(desk_selectors.desk_teams(user=user, keep=ticket.team_id)),
+        "assignees": list(desk_selectors.desk_assignees(user=user, keep=ticket.assignee_id)),
         "reply_errors": {},
         "change_errors": {},
         "reply_body": "",
@@ -297,8 +297,9 @@ def ticket_update(request: HttpRequest, reference: str) -> HttpResponse:
     user = request.user
     try:
         changes = parse_ticket_change(request.POST, actor=user,
-                                      teams=desk_selectors.desk_teams(user=user),
-                                      assignees=desk_selectors.desk_assignees(user=user))
+                                      teams=desk_selectors.desk_teams(user=user, keep=ticket.team_id),
+                                      assignees=desk_selectors.desk_assignees(
+                                          user=user, keep=ticket.assignee_id))
         ticket_change(actor=user, ticket=ticket, **changes)
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}

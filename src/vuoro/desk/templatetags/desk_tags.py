@@ -1,0 +1,70 @@
+"""Template pieces of the desk: history sentences and errors per input."""
+
+from typing import Any
+
+from django import template
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from vuoro.tickets.models import EventKind, Level, Priority, Status, TicketEvent
+
+register = template.Library()
+
+FIELD_LABELS = {
+    "status": _lazy("status"),
+    "priority": _lazy("priority"),
+    "impact": _lazy("impact"),
+    "urgency": _lazy("urgency"),
+    "team": _lazy("team"),
+    "assignee": _lazy("assignee"),
+    "attachment": _lazy("attachment"),
+}
+VALUE_LABELS: dict[str, dict[str, Any]] = {
+    "status": dict(Status.choices),
+    "priority": dict(Priority.choices),
+    "impact": dict(Level.choices),
+    "urgency": dict(Level.choices),
+}
+
+
+@register.filter
+def errors_for(errors: dict[str, list[str]] | None, key: str) -> list[str]:
+    return list((errors or {}).get(key, []))
+
+
+def _shown(field: str, value: str) -> str:
+    if not value:
+        return "—"
+    return str(VALUE_LABELS.get(field, {}).get(value, value))
+
+
+@register.simple_tag
+def event_sentence(event: TicketEvent) -> SafeString:
+    """One history row in words: who changed what from which value to which, and when."""
+    who = event.actor.display_name() if event.actor_id and event.actor else _("Vuoro")
+    when = date_format(localtime(event.created_at), "SHORT_DATETIME_FORMAT")
+    if event.kind == EventKind.CREATED:
+        text = _("%(who)s created the ticket") % {"who": who}
+    elif event.kind == EventKind.ATTACHED:
+        text = _("%(who)s attached %(name)s") % {"who": who, "name": event.new_value}
+    else:
+        text = _("%(who)s changed %(field)s from %(old)s → %(new)s") % {
+            "who": who,
+            "field": FIELD_LABELS.get(event.field, event.field),
+            "old": _shown(event.field, event.old_value),
+            "new": _shown(event.field, event.new_value),
+        }
+    return format_html('{} <time datetime="{}">{}</time>', text, event.created_at.isoformat(), when)
+
+
+@register.filter
+def get_value(data: Any, key: str) -> str:
+    """A submitted value by name, for re-filling inputs whose names are built from data."""
+    if data is None:
+        return ""
+    value = data.get(key, "")
+    return "" if value is None else str(value)
