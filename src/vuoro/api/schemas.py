@@ -20,12 +20,23 @@ def _storable(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_storable)]
+def text(max_length: int, min_length: int = 0, strip: bool = False) -> Any:
+    """A string type with length limits that the database can store."""
+    constraints = StringConstraints(min_length=min_length, max_length=max_length,
+                                    strip_whitespace=strip)
+    return Annotated[str, constraints, AfterValidator(_storable)]
+
+
 Id = Annotated[int, Field(ge=1, le=2**53)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]+$", min_length=1, max_length=60)]
 Reference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]+$", min_length=1, max_length=32)]
 AnswerKey = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]+$", min_length=1, max_length=60)]
-AnswerValue = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_storable)] | int | float | bool | None
+Subject = text(200, 1)
+LongText = text(100_000)
+Body = text(100_000, 1)
+Identifier = text(254, 3)
+TokenName = text(100, 1, strip=True)
+AnswerValue = text(5000) | int | float | bool | None
 
 StopsWork = Literal["yes", "partly", "no"]
 Affected = Literal["me", "team", "many"]
@@ -100,12 +111,12 @@ class TicketPageOut(Schema):
 class TicketCreateIn(Schema):
     service: Slug = Field(description="Short name (slug) of the service.")
     category: Slug | None = Field(None, description="Short name of a category of the service.")
-    subject: Annotated[Text, StringConstraints(min_length=1, max_length=200)]
-    description: Annotated[Text, StringConstraints(max_length=100_000)] = ""
+    subject: Subject
+    description: LongText = ""
     stops_work: StopsWork
     affected: Affected
     form_answers: dict[AnswerKey, AnswerValue] = Field(default_factory=dict, max_length=100)
-    requester: Id | Annotated[Text, StringConstraints(min_length=3, max_length=254)] | None = Field(
+    requester: Id | Identifier | None = Field(
         None, description="Email or id of the person the request is for (service desk only)."
     )
 
@@ -120,7 +131,7 @@ class TicketChangeIn(Schema):
 
 
 class MessageIn(Schema):
-    body: Annotated[Text, StringConstraints(min_length=1, max_length=100_000)]
+    body: Body
     internal: bool = False
 
 
@@ -195,7 +206,7 @@ class TokenOut(Schema):
 
 
 class TokenCreateIn(Schema):
-    name: Annotated[Text, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    name: TokenName
 
 
 class TokenIssuedOut(TokenOut):
