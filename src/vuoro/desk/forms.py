@@ -72,11 +72,11 @@ class QueueFilterForm(forms.Form):
         )
 
     @property
-    def sort(self) -> str:
+    def chosen_sort(self) -> str:
         return self.cleaned_data.get("sort") or "newest"
 
     @property
-    def cursor(self) -> str | None:
+    def chosen_cursor(self) -> str | None:
         return self.cleaned_data.get("after")
 
 

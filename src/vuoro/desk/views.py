@@ -93,17 +93,17 @@ def _queue_context(request: HttpRequest, params: QueryDict, form: QueueFilterFor
     """Everything the queue shows, in a fixed number of queries whatever the page size."""
     user = request.user
     filters = form.ticket_filters()
-    page = ticket_list(user=user, filters=filters, sort=form.sort, cursor=form.cursor,
+    page = ticket_list(user=user, filters=filters, sort=form.chosen_sort, cursor=form.chosen_cursor,
                        size=settings.VUORO_PAGE_SIZE)
     base = params.copy()
     base.pop("after", None)
     return {
         "page": page,
         "filters": filters,
-        "sort": form.sort,
+        "sort": form.chosen_sort,
         "query_string": base.urlencode(),
         "next_url": _with_params(base, after=page.next_cursor) if page.next_cursor else None,
-        "first_url": _with_params(base) if form.cursor else None,
+        "first_url": _with_params(base) if form.chosen_cursor else None,
         "tabs": [(q, QUEUE_LABELS[q], _with_params(base, queue=q)) for q in QUEUES],
         "sorts": list(SORT_LABELS.items()),
         "statuses": Status.choices,
