@@ -8,6 +8,7 @@ from django.urls import reverse
 from tests import factories as f
 from vuoro.accounts.models import Role, User
 from vuoro.portal.tracking import tracking_token
+from vuoro.tickets.attachments import check_uploads
 from vuoro.tickets.models import Attachment, Status, Ticket
 from vuoro.tickets.services import message_add, ticket_change
 
@@ -23,9 +24,16 @@ def new_url(category):
 
 
 def request_data(**overrides):
-    data = {"subject": "Need a laptop", "description": "Mine broke.", "stops_work": "partly",
-            "affected": "me", "answer_device": "laptop", "answer_count": "2",
-            "answer_needed_by": "2030-01-31", "answer_urgent_ok": "yes"}
+    data = {
+        "subject": "Need a laptop",
+        "description": "Mine broke.",
+        "stops_work": "partly",
+        "affected": "me",
+        "answer_device": "laptop",
+        "answer_count": "2",
+        "answer_needed_by": "2030-01-31",
+        "answer_urgent_ok": "yes",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -37,12 +45,18 @@ def pdf(name="report.pdf", size=None):
 
 def ticket_with_attachment(requester, service):
     ticket = f.ticket(requester, service)
-    message_add(actor=requester, ticket=ticket, body="See file", channel="portal",
-                attachments=__import__("vuoro.tickets.attachments", fromlist=["x"]).check_uploads([pdf()]))
+    message_add(
+        actor=requester,
+        ticket=ticket,
+        body="See file",
+        channel="portal",
+        attachments=check_uploads([pdf()]),
+    )
     return ticket, Attachment.objects.get(ticket=ticket)
 
 
 # The catalogue
+
 
 def test_anonymous_visitor_sees_services_offered_to_everyone_with_categories(client, world):
     restricted = f.service("payroll")
@@ -61,6 +75,7 @@ def test_signed_in_requester_sees_services_offered_to_their_organisation(login, 
 
 # The request form
 
+
 def test_category_form_shows_labels_in_finnish(login, world):
     response = login(world.requester_a).get(new_url(world.cat_other))
     assert response.status_code == 200
@@ -77,35 +92,46 @@ def test_category_form_shows_labels_in_english(login, world):
 
 def test_submitting_the_form_creates_a_ticket_with_answers_and_priority(login, world):
     client = login(world.requester_a)
-    response = client.post(new_url(world.cat_other), request_data(stops_work="yes", affected="many"))
+    response = client.post(
+        new_url(world.cat_other), request_data(stops_work="yes", affected="many")
+    )
     ticket = Ticket.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:confirmation", args=[tracking_token(ticket)])
     assert ticket.requester == world.requester_a and ticket.channel == "portal"
-    assert ticket.form_answers == {"device": "laptop", "count": "2", "needed_by": "2030-01-31",
-                                   "urgent_ok": True}
+    assert ticket.form_answers == {
+        "device": "laptop",
+        "count": "2",
+        "needed_by": "2030-01-31",
+        "urgent_ok": True,
+    }
     assert ticket.priority == "P1"
 
 
 def test_confirmation_page_shows_reference_status_and_priority_in_plain_words(login, world):
     client = login(world.requester_a)
-    response = client.post(new_url(world.cat_other), request_data(stops_work="no", affected="me"),
-                           follow=True)
+    response = client.post(
+        new_url(world.cat_other), request_data(stops_work="no", affected="me"), follow=True
+    )
     ticket = Ticket.objects.get()
     assert ticket.reference in response.text
     assert ticket.get_status_display() in response.text
-    assert "schedule it with other planned work" in response.text or "P5" not in response.text
+    assert "schedule it with other planned work" in response.text
     assert reverse("portal:track", args=[tracking_token(ticket)]) in response.text
 
 
-@pytest.mark.parametrize("overrides, field, message_part", [
-    ({"answer_device": None}, "answer_device", "required"),
-    ({"answer_count": "many"}, "answer_count", "number"),
-    ({"answer_device": "tablet"}, "answer_device", "offered options"),
-    ({"subject": "x" * 201}, "subject", "200"),
-])
+@pytest.mark.parametrize(
+    "overrides, field, message_part",
+    [
+        ({"answer_device": None}, "answer_device", "required"),
+        ({"answer_count": "many"}, "answer_count", "number"),
+        ({"answer_device": "tablet"}, "answer_device", "offered options"),
+        ({"subject": "x" * 201}, "subject", "200"),
+    ],
+)
 def test_bad_input_is_shown_next_to_the_field_and_nothing_is_stored(
-        login, world, settings, overrides, field, message_part):
+    login, world, settings, overrides, field, message_part
+):
     settings.LANGUAGE_CODE = "en"
     world.requester_a.language = "en"
     world.requester_a.save()
@@ -119,16 +145,20 @@ def test_bad_input_is_shown_next_to_the_field_and_nothing_is_stored(
 
 def test_input_is_kept_when_the_form_is_shown_again(login, world):
     response = login(world.requester_a).post(
-        new_url(world.cat_other), request_data(answer_count="99", subject="Keep me"))
+        new_url(world.cat_other), request_data(answer_count="99", subject="Keep me")
+    )
     assert 'value="Keep me"' in response.text
     assert 'value="99"' in response.text
 
 
 def test_forbidden_attachment_type_is_refused_and_nothing_stored(login, world):
-    data = request_data(attachments=SimpleUploadedFile("tool.exe", b"MZ", "application/octet-stream"))
+    data = request_data(
+        attachments=SimpleUploadedFile("tool.exe", b"MZ", "application/octet-stream")
+    )
     response = login(world.requester_a).post(new_url(world.cat_other), data)
     assert response.status_code == 200
     assert "tool.exe" in " ".join(response.context["form"].errors["attachments"])
+    assert "please choose them again" in response.text
     assert Ticket.objects.count() == 0 and Attachment.objects.count() == 0
 
 
@@ -141,9 +171,14 @@ def test_oversize_attachment_is_refused_and_nothing_stored(login, world, setting
 
 
 def test_several_attachments_are_stored_with_the_request(login, world):
-    data = request_data(attachments=[pdf("a.pdf"), SimpleUploadedFile("b.txt", b"hello", "text/plain")])
+    data = request_data(
+        attachments=[pdf("a.pdf"), SimpleUploadedFile("b.txt", b"hello", "text/plain")]
+    )
     login(world.requester_a).post(new_url(world.cat_other), data)
-    assert sorted(Ticket.objects.get().attachments.values_list("filename", flat=True)) == ["a.pdf", "b.txt"]
+    assert sorted(Ticket.objects.get().attachments.values_list("filename", flat=True)) == [
+        "a.pdf",
+        "b.txt",
+    ]
 
 
 def test_double_submit_makes_one_request(login, world):
@@ -158,7 +193,8 @@ def test_service_without_categories_takes_requests_without_a_form(login, world):
     plain = f.service("printing")
     response = login(world.requester_a).post(
         reverse("portal:new_request", args=[plain.slug]),
-        {"subject": "Printer jam", "stops_work": "no", "affected": "team"})
+        {"subject": "Printer jam", "stops_work": "no", "affected": "team"},
+    )
     assert response.status_code == 302
     assert Ticket.objects.get().service == plain
 
@@ -171,6 +207,7 @@ def test_service_not_offered_to_the_organisation_is_not_found(login, world):
 
 
 # Requests without an account
+
 
 def anonymous_submit(client, world, email="maija@example.test", **overrides):
     data = request_data(name="Maija Meikäläinen", email=email, **overrides)
@@ -239,6 +276,7 @@ def test_tracking_page_hides_internal_notes(client, world):
 
 # Own requests
 
+
 def test_requester_lists_own_requests_newest_first(login, world):
     older = f.ticket(world.requester_a, world.other, subject="Older one")
     newer = f.ticket(world.requester_a, world.other, subject="Newer one")
@@ -248,6 +286,27 @@ def test_requester_lists_own_requests_newest_first(login, world):
     assert response.text.index(newer.reference) < response.text.index(older.reference)
     assert "Someone else&#x27;s" not in response.text and "Someone else's" not in response.text
     assert "badge status-new" in response.text
+
+
+def test_request_list_costs_the_same_few_queries_for_many_requests(
+    login, world, django_assert_max_num_queries
+):
+    for i in range(30):
+        f.ticket(world.requester_a, world.other, subject=f"Request {i}")
+    client = login(world.requester_a)
+    with django_assert_max_num_queries(4):
+        response = client.get(reverse("portal:tickets"))
+    assert response.text.count("badge status-new") == 30
+
+
+def test_catalogue_loads_services_and_categories_in_few_queries(
+    client, world, django_assert_max_num_queries
+):
+    for i in range(10):
+        f.category(f.service(f"extra-{i}"), with_form=False)
+    with django_assert_max_num_queries(3):
+        response = client.get(reverse("portal:home"))
+    assert response.text.count('class="card service"') == 12
 
 
 def test_request_list_pages_with_a_cursor(login, world, settings):
@@ -298,9 +357,14 @@ def test_desk_users_are_sent_away_from_the_request_list(login, world):
 
 # One request
 
+
 def test_ticket_page_shows_answers_and_public_timeline_but_no_internal_notes(login, world):
-    ticket = f.ticket(world.requester_a, world.other, world.cat_other,
-                      form_answers={"device": "phone", "urgent_ok": False})
+    ticket = f.ticket(
+        world.requester_a,
+        world.other,
+        world.cat_other,
+        form_answers={"device": "phone", "urgent_ok": False},
+    )
     message_add(actor=world.agent, ticket=ticket, body="Secret internal remark", internal=True)
     message_add(actor=world.agent, ticket=ticket, body="We ordered a phone")
     response = login(world.requester_a).get(reverse("portal:ticket", args=[ticket.reference]))
@@ -315,7 +379,8 @@ def test_reply_reopens_a_resolved_ticket(login, world):
     ticket = f.ticket(world.requester_a, world.other)
     ticket_change(actor=world.agent, ticket=ticket, status=Status.RESOLVED)
     response = login(world.requester_a).post(
-        reverse("portal:ticket", args=[ticket.reference]), {"body": "Still broken"})
+        reverse("portal:ticket", args=[ticket.reference]), {"body": "Still broken"}
+    )
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN
@@ -324,7 +389,8 @@ def test_reply_reopens_a_resolved_ticket(login, world):
 def test_empty_reply_is_refused_with_an_error(login, world):
     ticket = f.ticket(world.requester_a, world.other)
     response = login(world.requester_a).post(
-        reverse("portal:ticket", args=[ticket.reference]), {"body": "  "})
+        reverse("portal:ticket", args=[ticket.reference]), {"body": "  "}
+    )
     assert response.status_code == 200
     assert "body" in response.context["reply_form"].errors
     assert ticket.messages.count() == 0
@@ -334,7 +400,8 @@ def test_reply_with_forbidden_file_is_refused(login, world):
     ticket = f.ticket(world.requester_a, world.other)
     response = login(world.requester_a).post(
         reverse("portal:ticket", args=[ticket.reference]),
-        {"body": "Here", "attachments": SimpleUploadedFile("x.exe", b"MZ")})
+        {"body": "Here", "attachments": SimpleUploadedFile("x.exe", b"MZ")},
+    )
     assert "attachments" in response.context["reply_form"].errors
     assert ticket.messages.count() == 0 and Attachment.objects.count() == 0
 
@@ -348,6 +415,7 @@ def test_csrf_is_enforced_on_the_request_form(world):
 
 
 # Attachment download
+
 
 def test_owner_downloads_attachment_as_a_file(login, world):
     ticket, attachment = ticket_with_attachment(world.requester_a, world.other)

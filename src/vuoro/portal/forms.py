@@ -59,7 +59,9 @@ def answer_field(field: FormField) -> forms.Field:
         options = [("", _("Choose…"))] + field.choice_options()
         widget = forms.Select(attrs=attrs, choices=options)
     elif kind == FieldKind.NUMBER:
-        bounds = {k: v for k, v in (("min", field.min_value), ("max", field.max_value)) if v is not None}
+        bounds = {
+            k: v for k, v in (("min", field.min_value), ("max", field.max_value)) if v is not None
+        }
         widget = forms.NumberInput(attrs={**attrs, **bounds, "step": "any"})
     elif kind == FieldKind.DATE:
         widget = forms.DateInput(attrs={**attrs, "type": "date"})
@@ -98,24 +100,30 @@ class RequestForm(IntakeErrorsMixin, forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=150)
     email = forms.EmailField(label=_("Your email address"), max_length=254)
     subject = forms.CharField(
-        label=_("Subject"), required=False,
+        label=_("Subject"),
+        required=False,
         widget=forms.TextInput(attrs={"required": True, "maxlength": SUBJECT_MAX}),
     )
     description = forms.CharField(
-        label=_("Description"), required=False, strip=True,
+        label=_("Description"),
+        required=False,
+        strip=True,
         help_text=_("What happened, what did you expect, and since when?"),
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     stops_work = forms.CharField(
-        label=_("Does this stop your work?"), required=False,
+        label=_("Does this stop your work?"),
+        required=False,
         widget=forms.RadioSelect(choices=STOPS_WORK_CHOICES, attrs={"required": True}),
     )
     affected = forms.CharField(
-        label=_("How many people are affected?"), required=False,
+        label=_("How many people are affected?"),
+        required=False,
         widget=forms.RadioSelect(choices=AFFECTED_CHOICES, attrs={"required": True}),
     )
     attachments = AttachmentsField(
-        label=_("Attachments"), required=False,
+        label=_("Attachments"),
+        required=False,
         help_text=_("Screenshots or documents that help us. You can choose several files."),
     )
     submission = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -147,8 +155,9 @@ class RequestForm(IntakeErrorsMixin, forms.Form):
     def answers(self) -> dict[str, str]:
         """Answered questions only: an empty answer is no answer."""
         return {
-            name[len(ANSWER_PREFIX):]: self._value(name)
-            for name in self.answer_names if self._value(name)
+            name[len(ANSWER_PREFIX) :]: self._value(name)
+            for name in self.answer_names
+            if self._value(name)
         }
 
     def intake(self) -> dict[str, Any]:

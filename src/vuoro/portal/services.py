@@ -24,9 +24,7 @@ def _existing_user(email: str) -> User | None:
 def _refuse_unusable(user: User) -> None:
     """Desk accounts and disabled accounts must sign in; an address alone does not speak for them."""
     if user.uses_desk or not user.is_active:
-        raise ValidationError(
-            {"email": [_("Please sign in to make a request with this address.")]}
-        )
+        raise ValidationError({"email": [_("Please sign in to make a request with this address.")]})
 
 
 def prospective_requester(email: str) -> User:
@@ -60,8 +58,12 @@ def requester_for_email(*, email: str, name: str, language: str) -> User:
         return existing
     first_name, last_name = _split_name(name)
     user = User(
-        username=email.lower()[:150], email=email, role=Role.REQUESTER,
-        first_name=first_name, last_name=last_name, language=language[:2] or "fi",
+        username=email.lower()[:150],
+        email=email,
+        role=Role.REQUESTER,
+        first_name=first_name,
+        last_name=last_name,
+        language=language[:2] or "fi",
         organisation=organisation_for_email(email),
     )
     user.set_unusable_password()

@@ -4,18 +4,21 @@ Views stay thin: selectors decide what a visitor may see, the intake and message
 decide what is valid, and the forms only carry input and errors.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from vuoro.accounts.models import User
 from vuoro.catalog.forms import answers_for_display
 from vuoro.catalog.models import Category, Service
 from vuoro.portal import selectors as portal_selectors
@@ -40,14 +43,18 @@ def home(request):  # type: ignore[no-untyped-def]
     return render(request, "portal/home.html", {"services": services})
 
 
-def _submit_request(request, form: RequestForm, service: Service,  # type: ignore[no-untyped-def]
-                    category: Category | None) -> Ticket | None:
+def _submit_request(
+    request: HttpRequest, form: RequestForm, service: Service, category: Category | None
+) -> Ticket | None:
     """Check the whole request first, then store requester and ticket together or not at all."""
     signed_in = request.user.is_authenticated
     form_ok = form.is_valid()
     try:
-        prospect = request.user if signed_in else portal_services.prospective_requester(
-            form.cleaned_data.get("email", ""))
+        prospect = (
+            request.user
+            if signed_in
+            else portal_services.prospective_requester(form.cleaned_data.get("email", ""))
+        )
         check_intake(requester=prospect, service=service, category=category, **form.intake())
     except ValidationError as exc:
         form.add_service_errors(exc)
@@ -56,13 +63,25 @@ def _submit_request(request, form: RequestForm, service: Service,  # type: ignor
         return None
     try:
         with transaction.atomic():
-            requester = request.user if signed_in else portal_services.requester_for_email(
-                email=form.cleaned_data["email"], name=form.cleaned_data["name"],
-                language=get_language() or "fi")
+            requester = (
+                request.user
+                if signed_in
+                else portal_services.requester_for_email(
+                    email=form.cleaned_data["email"],
+                    name=form.cleaned_data["name"],
+                    language=get_language() or "fi",
+                )
+            )
             result = ticket_create(
-                actor=request.user if signed_in else None, requester=requester, service=service,
-                category=category, channel=Channel.PORTAL, attachments=form.uploads(),
-                idempotency_key=form.submission_key(), **form.intake())
+                actor=request.user if signed_in else None,
+                requester=requester,
+                service=service,
+                category=category,
+                channel=Channel.PORTAL,
+                attachments=form.uploads(),
+                idempotency_key=form.submission_key(),
+                **form.intake(),
+            )
     except ValidationError as exc:
         form.add_service_errors(exc)
         return None
@@ -88,8 +107,9 @@ def new_request(request, service_slug, category_slug=None):  # type: ignore[no-u
             return redirect("portal:confirmation", token=tracking_token(ticket))
     else:
         form = RequestForm(category=category, ask_contact=ask_contact)
-    return render(request, "portal/new_request.html",
-                  {"form": form, "service": service, "category": category})
+    return render(
+        request, "portal/new_request.html", {"form": form, "service": service, "category": category}
+    )
 
 
 def _tracked_ticket(token: str) -> Ticket:
@@ -102,19 +122,29 @@ def _tracked_ticket(token: str) -> Ticket:
 def confirmation(request, token):  # type: ignore[no-untyped-def]
     ticket = _tracked_ticket(token)
     tracking_url = request.build_absolute_uri(reverse("portal:track", args=[token]))
-    return render(request, "portal/confirmation.html", {
-        "ticket": ticket, "tracking_url": tracking_url,
-        "own_request": request.user.is_authenticated and request.user.pk == ticket.requester_id,
-    })
+    return render(
+        request,
+        "portal/confirmation.html",
+        {
+            "ticket": ticket,
+            "tracking_url": tracking_url,
+            "own_request": request.user.is_authenticated and request.user.pk == ticket.requester_id,
+        },
+    )
 
 
-def _reply(form: ReplyForm, *, actor, ticket: Ticket) -> bool:  # type: ignore[no-untyped-def]
+def _reply(form: ReplyForm, *, actor: User, ticket: Ticket) -> bool:
     """Add the requester's reply; False with the reasons on the form when it is refused."""
     if not form.is_valid():
         return False
     try:
-        message_add(actor=actor, ticket=ticket, body=form.cleaned_data["body"],
-                    channel=Channel.PORTAL, attachments=form.uploads())
+        message_add(
+            actor=actor,
+            ticket=ticket,
+            body=form.cleaned_data["body"],
+            channel=Channel.PORTAL,
+            attachments=form.uploads(),
+        )
     except ValidationError as exc:
         form.add_service_errors(exc)
         return False
@@ -124,14 +154,16 @@ def _reply(form: ReplyForm, *, actor, ticket: Ticket) -> bool:  # type: ignore[n
     return True
 
 
-def _ticket_context(ticket: Ticket, *, viewer, reply_form: ReplyForm,  # type: ignore[no-untyped-def]
-                    token: str | None = None) -> dict:
+def _ticket_context(
+    ticket: Ticket, *, viewer: User | AnonymousUser, reply_form: ReplyForm, token: str | None = None
+) -> dict[str, Any]:
     return {
         "ticket": ticket,
         "answers": answers_for_display(ticket.category, ticket.form_answers or {}),
         "timeline": ticket_selectors.ticket_timeline(user=viewer, ticket=ticket),
-        "attachments": ticket_selectors.ticket_attachments(user=viewer, ticket=ticket)
-        .filter(message__isnull=True),
+        "attachments": ticket_selectors.ticket_attachments(user=viewer, ticket=ticket).filter(
+            message__isnull=True
+        ),
         "reply_form": reply_form,
         "token": token,
     }
@@ -158,8 +190,11 @@ def ticket_list(request):  # type: ignore[no-untyped-def]
     )
     try:
         page = ticket_selectors.requester_ticket_list(
-            user=request.user, organisation=organisation, cursor=request.GET.get("after"),
-            size=settings.VUORO_PAGE_SIZE)
+            user=request.user,
+            organisation=organisation,
+            cursor=request.GET.get("after"),
+            size=settings.VUORO_PAGE_SIZE,
+        )
     except ValueError:
         return HttpResponseBadRequest(_("This page link is not valid. Start from the first page."))
     return render(request, "portal/ticket_list.html", {"page": page, "organisation": organisation})

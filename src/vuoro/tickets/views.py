@@ -27,7 +27,9 @@ def attachment_download(request, pk):  # type: ignore[no-untyped-def]
     except (FileNotFoundError, ValueError):
         raise Http404 from None
     response = FileResponse(
-        handle, as_attachment=True, filename=attachment.filename,
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
         content_type=attachment.content_type or "application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"

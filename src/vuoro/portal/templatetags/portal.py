@@ -17,12 +17,18 @@ PRIORITY_WORDS = {
 }
 
 NEXT_STEPS = {
-    Status.NEW: gettext_lazy("The service desk will look at your request and may ask you for more details."),
+    Status.NEW: gettext_lazy(
+        "The service desk will look at your request and may ask you for more details."
+    ),
     Status.OPEN: gettext_lazy("The service desk is working on your request."),
     Status.WAITING: gettext_lazy("The service desk is waiting for your answer. Reply below."),
     Status.ON_HOLD: gettext_lazy("Work is paused for now; we will continue as soon as we can."),
-    Status.RESOLVED: gettext_lazy("We think this is solved. If it is not, reply below and we will reopen it."),
-    Status.CLOSED: gettext_lazy("This request is closed. If you need more help, please make a new request."),
+    Status.RESOLVED: gettext_lazy(
+        "We think this is solved. If it is not, reply below and we will reopen it."
+    ),
+    Status.CLOSED: gettext_lazy(
+        "This request is closed. If you need more help, please make a new request."
+    ),
 }
 
 
@@ -43,7 +49,9 @@ def _status_label(value: str) -> str:
 def _field_change_text(event: TicketEvent) -> str:
     if event.field == "status":
         return _("Status changed from %(old)s to %(new)s.") % {
-            "old": _status_label(event.old_value), "new": _status_label(event.new_value)}
+            "old": _status_label(event.old_value),
+            "new": _status_label(event.new_value),
+        }
     if event.field == "priority" and event.new_value in Priority.values:
         return _("Priority changed to %(new)s.") % {"new": Priority(event.new_value).label}
     return _("Request details updated.")
