@@ -548,13 +548,15 @@ def seed_tickets(*, count: int, organisations: int = 10, seed: int = 1, now: dat
     in progress; earlier batches stay and their numbers stay used.
     """
     started = clock.monotonic()
+    # Separate streams: the tickets come out the same whether or not people had to be made.
     rng = random.Random(seed)
+    people_rng = random.Random(f"people-{seed}")
     now = now or timezone.now()
     require_services()
     with transaction.atomic():
-        orgs_made = ensure_organisations(rng, organisations)
-        people_made = ensure_requesters(rng, max(20, min(5000, count // 25)))
-        agents_made = ensure_agents(rng)
+        orgs_made = ensure_organisations(people_rng, organisations)
+        people_made = ensure_requesters(people_rng, max(20, min(5000, count // 25)))
+        agents_made = ensure_agents(people_rng)
     cast = load_cast()
     events = 0
     for times in _chunks(created_times(rng, count, now), batch_size):

@@ -1,0 +1,146 @@
+"""Intake throughput of the REST API: POST /api/v1/tickets at a fixed concurrency.
+
+Builds a fresh database (migrate + demo), issues an API token, starts gunicorn on 127.0.0.1,
+then sends ``--requests`` creates at each concurrency over keep-alive connections and prints
+one markdown table row per concurrency: creates/s and p50/p99 latency in milliseconds.
+
+    .venv/bin/python bench/api_intake.py --db postgres
+    .venv/bin/python bench/api_intake.py --db sqlite --concurrency 1 8 --requests 2000
+"""
+
+import argparse
+import http.client
+import itertools
+import json
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import BIN, database_env, django_snippet, fresh_database, machine, percentile  # noqa: E402
+
+# Categories of the demo catalogue without required form fields.
+REQUESTS = [
+    ("workstations", "broken", "Näyttö vilkkuu", "Näyttö vilkkuu aina telakkaan kytkettynä."),
+    ("access", "new-rights", "Oikeudet verkkolevylle P:", "Tarvitsen lukuoikeuden projektia varten."),
+    ("workstations", "broken", "Printer jams", "The second-floor printer jams on every page."),
+    ("access", "new-rights", "Teams group access", "Please add me to the finance Teams group."),
+]
+ISSUE_TOKEN = """
+from vuoro.accounts.models import User
+from vuoro.accounts.services import api_token_issue
+print(api_token_issue(user=User.objects.get(username={username!r}), name="bench")[1])
+"""
+
+
+def payload(n: int) -> bytes:
+    service, category, subject, description = REQUESTS[n % len(REQUESTS)]
+    return json.dumps({
+        "service": service, "category": category, "subject": f"{subject} #{n}",
+        "description": description, "stops_work": ("no", "partly", "yes")[n % 3],
+        "affected": ("me", "team", "me", "many")[n % 4], "form_answers": {},
+    }).encode()
+
+
+def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "vuoro.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
+        env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status < 500:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer on /healthz within 30 s")
+
+
+@dataclass
+class Run:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def client(port: int, token: str, numbers: "itertools.count[int]", until: int, run: Run) -> None:
+    """One keep-alive connection sending creates until the shared counter reaches ``until``."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    while (n := next(numbers)) < until:
+        started = time.perf_counter()
+        conn.request("POST", "/api/v1/tickets", body=payload(n), headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        elapsed = time.perf_counter() - started
+        with run.lock:
+            if response.status == 201 and b'"reference"' in body:
+                run.latencies.append(elapsed)
+            else:
+                run.errors.append(f"{response.status} {body[:200]!r}")
+    conn.close()
+
+
+def drive(port: int, token: str, concurrency: int, requests: int, first: int) -> tuple[Run, float]:
+    run = Run()
+    numbers = itertools.count(first)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        for future in [pool.submit(client, port, token, numbers, first + requests, run)
+                       for _ in range(concurrency)]:
+            future.result()
+    return run, time.perf_counter() - started
+
+
+def row(db: str, shape: str, concurrency: int, run: Run, seconds: float) -> str:
+    ok = len(run.latencies)
+    ms = [x * 1000 for x in run.latencies] or [float("nan")]
+    return (f"| {db} | {shape} | {concurrency} | {ok} | {ok / seconds:.0f} | "
+            f"{percentile(ms, 50):.1f} | {percentile(ms, 99):.1f} | {len(run.errors)} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--requests", type=int, default=2000, help="Creates per concurrency level.")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--as-user", default="maija", help="Demo user the token belongs to.")
+    parser.add_argument("--warmup", type=int, default=50)
+    args = parser.parse_args()
+
+    env = database_env(args.db, "vuoro-bench-api")
+    fresh_database(args.db, env)
+    token = django_snippet(env, ISSUE_TOKEN.format(username=args.as_user)).splitlines()[-1]
+    server = start_server(env, args.port, args.workers, args.threads)
+    shape = f"{args.workers}w×{args.threads}t"
+    print(f"<!-- {machine()} -->")
+    print("| database | gunicorn | concurrency | creates | creates/s | p50 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    try:
+        first = 0
+        drive(args.port, token, max(args.concurrency), args.warmup, first)
+        first += args.warmup
+        for concurrency in args.concurrency:
+            run, seconds = drive(args.port, token, concurrency, args.requests, first)
+            first += args.requests
+            print(row(args.db, shape, concurrency, run, seconds), flush=True)
+            for error in run.errors[:3]:
+                print(f"<!-- error: {error} -->")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
