@@ -144,6 +144,7 @@ LANGUAGE_COOKIE_NAME = "vuoro_language"
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve straight from the app folders too, so tests and a fresh checkout need no collectstatic.
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
