@@ -1,10 +1,13 @@
-"""Sign-in, the landing redirect by role, and the remembered language switch."""
+"""Sign-in, the landing redirect by role, the remembered language switch and API tokens."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -45,6 +48,37 @@ def set_language(request):  # type: ignore[no-untyped-def]
     return response
 
 
+TOKEN_NAME_MAX = 100
+
+
+@login_required
 def api_tokens(request):  # type: ignore[no-untyped-def]
-    """Personal API tokens page (list, issue, revoke). Implemented with the API."""
-    raise NotImplementedError
+    """Personal API tokens: list, issue and revoke.
+
+    A newly issued token is rendered in the response to the POST that made it and never again;
+    only its hash is kept, so the page cannot show it later.
+    """
+    from vuoro.accounts.selectors import api_token_list
+    from vuoro.accounts.services import api_token_issue, api_token_revoke
+
+    issued = None
+    error = ""
+    if request.method == "POST" and request.POST.get("action") == "revoke":
+        token_id = request.POST.get("token", "")
+        if token_id.isdigit() and api_token_revoke(user=request.user, token_id=int(token_id)):
+            messages.success(request, _("The token was revoked; it no longer works."))
+        return redirect("api_tokens")
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()
+        if not name:
+            error = _("Give the token a name, e.g. the system that will use it.")
+        elif len(name) > TOKEN_NAME_MAX:
+            error = _("The name may be at most %(n)d characters.") % {"n": TOKEN_NAME_MAX}
+        else:
+            issued = api_token_issue(user=request.user, name=name)[1]
+    context = {"tokens": api_token_list(user=request.user), "issued": issued, "error": error,
+               "name_max": TOKEN_NAME_MAX}
+    response = render(request, "accounts/tokens.html", context, status=400 if error else 200)
+    if issued:
+        response["Cache-Control"] = "no-store"
+    return response
