@@ -7,9 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from vuoro.accounts.selectors import api_token_list
+from vuoro.accounts.services import api_token_issue, api_token_revoke
 
 SUPPORTED = {code for code, _ in settings.LANGUAGES}
 
@@ -58,9 +61,6 @@ def api_tokens(request):  # type: ignore[no-untyped-def]
     A newly issued token is rendered in the response to the POST that made it and never again;
     only its hash is kept, so the page cannot show it later.
     """
-    from vuoro.accounts.selectors import api_token_list
-    from vuoro.accounts.services import api_token_issue, api_token_revoke
-
     issued = None
     error = ""
     if request.method == "POST" and request.POST.get("action") == "revoke":

@@ -60,14 +60,14 @@ def list_services(request: HttpRequest) -> Any:
 
 
 @router.get("/services/{slug}", response={200: ServiceOut, **ERRORS}, summary="Read a service")
-def get_service(request: HttpRequest, slug: Slug = Path(...)) -> Any:
+def get_service(request: HttpRequest, slug: Path[Slug]) -> Any:
     user: User = request.auth  # type: ignore[attr-defined]
     return presenters.service(_offered_service(user, slug))
 
 
 @router.get("/services/{slug}/categories", response={200: list[CategoryOut], **ERRORS},
             summary="List a service's categories and their forms")
-def list_categories(request: HttpRequest, slug: Slug = Path(...)) -> Any:
+def list_categories(request: HttpRequest, slug: Path[Slug]) -> Any:
     """Labels, help texts and choices come in the request language (Accept-Language)."""
     user: User = request.auth  # type: ignore[attr-defined]
     service = _offered_service(user, slug)

@@ -111,7 +111,7 @@ def _filters(user: User, query: TicketQuery) -> selectors.TicketFilters:
 
 
 @router.get("/tickets", response={200: TicketPageOut, **ERRORS}, summary="List tickets")
-def list_tickets(request: HttpRequest, query: TicketQuery = Query(...)) -> Any:
+def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Any:
     """Tickets the caller may see, newest first by default; follow ``next_cursor`` for more."""
     user: User = request.auth  # type: ignore[attr-defined]
     try:
@@ -125,7 +125,7 @@ def list_tickets(request: HttpRequest, query: TicketQuery = Query(...)) -> Any:
 
 
 @router.get("/tickets/{reference}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
-def get_ticket(request: HttpRequest, reference: Reference = Path(...)) -> Any:
+def get_ticket(request: HttpRequest, reference: Path[Reference]) -> Any:
     user: User = request.auth  # type: ignore[attr-defined]
     return presenters.ticket_detail(_visible_ticket(user, reference), user)
 
@@ -151,7 +151,7 @@ def _changes(payload: TicketChangeIn) -> dict[str, Any]:
 
 
 @router.patch("/tickets/{reference}", response={200: TicketOut, **ERRORS}, summary="Change a ticket")
-def change_ticket(request: HttpRequest, payload: TicketChangeIn, reference: Reference = Path(...)) -> Any:
+def change_ticket(request: HttpRequest, payload: TicketChangeIn, reference: Path[Reference]) -> Any:
     """Status, priority, impact, urgency, team and assignee; the service desk only."""
     user: User = request.auth  # type: ignore[attr-defined]
     ticket = _visible_ticket(user, reference)
@@ -163,7 +163,7 @@ def change_ticket(request: HttpRequest, payload: TicketChangeIn, reference: Refe
 
 @router.get("/tickets/{reference}/messages", response={200: list[MessageOut], **ERRORS},
             summary="List messages")
-def list_messages(request: HttpRequest, reference: Reference = Path(...)) -> Any:
+def list_messages(request: HttpRequest, reference: Path[Reference]) -> Any:
     """Public replies; internal notes too for the service desk."""
     user: User = request.auth  # type: ignore[attr-defined]
     timeline = selectors.ticket_timeline(user=user, ticket=_visible_ticket(user, reference))
@@ -172,7 +172,7 @@ def list_messages(request: HttpRequest, reference: Reference = Path(...)) -> Any
 
 @router.post("/tickets/{reference}/messages", response={201: MessageOut, **ERRORS},
              summary="Reply or add an internal note")
-def add_message(request: HttpRequest, payload: MessageIn, reference: Reference = Path(...)) -> Any:
+def add_message(request: HttpRequest, payload: MessageIn, reference: Path[Reference]) -> Any:
     user: User = request.auth  # type: ignore[attr-defined]
     ticket = _visible_ticket(user, reference)
     message = services.message_add(actor=user, ticket=ticket, body=payload.body,
@@ -182,7 +182,7 @@ def add_message(request: HttpRequest, payload: MessageIn, reference: Reference =
 
 @router.get("/tickets/{reference}/events", response={200: list[EventOut], **ERRORS},
             summary="Ticket history")
-def list_events(request: HttpRequest, reference: Reference = Path(...)) -> Any:
+def list_events(request: HttpRequest, reference: Path[Reference]) -> Any:
     """Who changed what and when; desk-only history is hidden from requesters."""
     user: User = request.auth  # type: ignore[attr-defined]
     timeline = selectors.ticket_timeline(user=user, ticket=_visible_ticket(user, reference))
@@ -191,7 +191,7 @@ def list_events(request: HttpRequest, reference: Reference = Path(...)) -> Any:
 
 @router.get("/tickets/{reference}/attachments", response={200: list[AttachmentOut], **ERRORS},
             summary="List attachments")
-def list_attachments(request: HttpRequest, reference: Reference = Path(...)) -> Any:
+def list_attachments(request: HttpRequest, reference: Path[Reference]) -> Any:
     user: User = request.auth  # type: ignore[attr-defined]
     ticket = _visible_ticket(user, reference)
     return [presenters.attachment(a) for a in selectors.ticket_attachments(user=user, ticket=ticket)]
@@ -199,8 +199,8 @@ def list_attachments(request: HttpRequest, reference: Reference = Path(...)) -> 
 
 @router.post("/tickets/{reference}/attachments", response={201: list[AttachmentOut], **ERRORS},
              summary="Upload attachments")
-def upload_attachments(request: HttpRequest, reference: Reference = Path(...),
-                       files: list[UploadedFile] = File(...), internal: bool = Form(False)) -> Any:
+def upload_attachments(request: HttpRequest, reference: Path[Reference],
+                       files: File[list[UploadedFile]], internal: Form[bool] = False) -> Any:
     """Multipart upload; every file is checked for size and type before any is stored."""
     user: User = request.auth  # type: ignore[attr-defined]
     ticket = _visible_ticket(user, reference)
@@ -213,7 +213,7 @@ def upload_attachments(request: HttpRequest, reference: Reference = Path(...),
             summary="Download an attachment", openapi_extra={
                 "responses": {"200": {"description": "The file.",
                                       "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}})
-def download_attachment(request: HttpRequest, attachment_id: Id = Path(...)) -> Any:
+def download_attachment(request: HttpRequest, attachment_id: Path[Id]) -> Any:
     user: User = request.auth  # type: ignore[attr-defined]
     item = selectors.attachment_get(user=user, attachment_id=attachment_id)
     if item is None:

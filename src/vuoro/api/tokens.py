@@ -36,7 +36,7 @@ def issue_token(request: HttpRequest, payload: TokenCreateIn) -> Any:
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, summary="Revoke a token")
-def revoke_token(request: HttpRequest, token_id: Id = Path(...)) -> Any:
+def revoke_token(request: HttpRequest, token_id: Path[Id]) -> Any:
     user: User = request.auth  # type: ignore[attr-defined]
     if not api_token_revoke(user=user, token_id=token_id):
         raise Http404
