@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -211,6 +211,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
 
 
 def _ticket_or_404(request: HttpRequest, reference: str) -> Ticket:
+    """The ticket if the user may see it. Checked before anything else, even the HTTP method,
+    so that nothing about a ticket outside the user's scope can be told apart from no ticket."""
     ticket = ticket_get(user=request.user, reference=reference)
     if ticket is None:
         raise Http404(_("No such ticket."))
@@ -263,10 +265,11 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @desk_user_required
-@require_POST
 def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
     """A public reply (``internal`` not "1") or an internal note, with optional attachments."""
     ticket = _ticket_or_404(request, reference)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     internal = request.POST.get("internal") == "1"
     body = request.POST.get("body", "")
     errors: dict[str, list[str]] = {}
@@ -290,10 +293,11 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @desk_user_required
-@require_POST
 def ticket_update(request: HttpRequest, reference: str) -> HttpResponse:
     """Status, priority, impact/urgency, team or assignee from the side panel."""
     ticket = _ticket_or_404(request, reference)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     user = request.user
     try:
         changes = parse_ticket_change(request.POST, actor=user,
