@@ -109,7 +109,7 @@ def test_submitting_the_form_creates_a_ticket_with_answers_and_priority(login, w
 
 
 def test_confirmation_page_shows_reference_status_and_priority_in_plain_words(login, world):
-    client = login(world.requester_a)
+    client = login(world.requester_b)
     response = client.post(
         new_url(world.cat_other), request_data(stops_work="no", affected="me"), follow=True
     )
@@ -155,7 +155,7 @@ def test_forbidden_attachment_type_is_refused_and_nothing_stored(login, world):
     data = request_data(
         attachments=SimpleUploadedFile("tool.exe", b"MZ", "application/octet-stream")
     )
-    response = login(world.requester_a).post(new_url(world.cat_other), data)
+    response = login(world.requester_b).post(new_url(world.cat_other), data)
     assert response.status_code == 200
     assert "tool.exe" in " ".join(response.context["form"].errors["attachments"])
     assert "please choose them again" in response.text
@@ -223,6 +223,20 @@ def test_anonymous_request_creates_a_requester_without_password(client, world):
     assert requester.role == Role.REQUESTER and not requester.has_usable_password()
     assert requester.organisation == world.org_a and requester.first_name == "Maija"
     assert Ticket.objects.get().requester == requester
+
+
+def test_second_anonymous_request_from_the_same_address_reuses_the_requester(client, world):
+    anonymous_submit(client, world, email="maija@example.test")
+    anonymous_submit(client, world, email="MAIJA@example.test", subject="Another one")
+    assert User.objects.filter(email__iexact="maija@example.test").count() == 1
+    assert Ticket.objects.values("requester").distinct().count() == 1
+
+
+def test_anonymous_visitor_gets_the_form_in_the_language_they_chose(client, world, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+    response = client.get(new_url(world.cat_other))
+    assert "Enhet" in response.text and "Bärbar" in response.text
+    assert 'name="name"' in response.text and 'name="email"' in response.text
 
 
 def test_anonymous_request_needs_name_and_valid_email(client, world):

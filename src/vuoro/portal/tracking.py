@@ -4,6 +4,8 @@ The token is the ticket's random ``tracking_id`` signed with the site's secret, 
 be guessed or forged from a reference; a tampered token finds nothing.
 """
 
+import uuid
+
 from django.core import signing
 
 from vuoro.tickets.models import Attachment, Ticket
@@ -20,8 +22,8 @@ def ticket_for_tracking_token(token: str | None) -> Ticket | None:
     if not token:
         return None
     try:
-        tracking_id = signing.Signer(salt=SALT).unsign(token)
-    except signing.BadSignature:
+        tracking_id = uuid.UUID(signing.Signer(salt=SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
         return None
     return (
         Ticket.objects.select_related("requester", "service", "category")
