@@ -12,6 +12,7 @@ import argparse
 import http.client
 import itertools
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -52,16 +53,23 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> 
          "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
         env=env)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
-            if conn.getresponse().status < 500:
+            # 503 without a task worker is expected; the database answering is what counts.
+            if b'"database": "ok"' in conn.getresponse().read():
                 return server
         except OSError:
             time.sleep(0.2)
     server.terminate()
-    raise SystemExit("gunicorn did not answer on /healthz within 30 s")
+    raise SystemExit(f"gunicorn did not start on 127.0.0.1:{port} (port taken?)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @dataclass
@@ -107,6 +115,16 @@ def row(db: str, shape: str, concurrency: int, run: Run, seconds: float) -> str:
             f"{percentile(ms, 50):.1f} | {percentile(ms, 99):.1f} | {len(run.errors)} |")
 
 
+def trend(run: Run) -> str:
+    """p50 of the first and the last tenth: a rise means intake slows as tickets accumulate."""
+    tenth = max(1, len(run.latencies) // 10)
+    first, last = run.latencies[:tenth], run.latencies[-tenth:]
+    if not first:
+        return "no successful creates"
+    return (f"p50 of the first {tenth}: {percentile(first, 50) * 1000:.1f} ms, "
+            f"of the last {tenth}: {percentile(last, 50) * 1000:.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
@@ -114,7 +132,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="Default: a free port.")
     parser.add_argument("--as-user", default="maija", help="Demo user the token belongs to.")
     parser.add_argument("--warmup", type=int, default=50)
     args = parser.parse_args()
@@ -122,19 +140,21 @@ def main() -> None:
     env = database_env(args.db, "vuoro-bench-api")
     fresh_database(args.db, env)
     token = django_snippet(env, ISSUE_TOKEN.format(username=args.as_user)).splitlines()[-1]
-    server = start_server(env, args.port, args.workers, args.threads)
+    port = args.port or free_port()
+    server = start_server(env, port, args.workers, args.threads)
     shape = f"{args.workers}w×{args.threads}t"
     print(f"<!-- {machine()} -->")
     print("| database | gunicorn | concurrency | creates | creates/s | p50 ms | p99 ms | errors |")
     print("|---|---|---|---|---|---|---|---|")
     try:
         first = 0
-        drive(args.port, token, max(args.concurrency), args.warmup, first)
+        drive(port, token, max(args.concurrency), args.warmup, first)
         first += args.warmup
         for concurrency in args.concurrency:
-            run, seconds = drive(args.port, token, concurrency, args.requests, first)
+            run, seconds = drive(port, token, concurrency, args.requests, first)
             first += args.requests
             print(row(args.db, shape, concurrency, run, seconds), flush=True)
+            print(f"<!-- {trend(run)} -->", flush=True)
             for error in run.errors[:3]:
                 print(f"<!-- error: {error} -->")
     finally:
