@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import factories as f
-from vuoro.tickets.models import Channel, EventKind, Message, Status, Ticket, TicketEvent
+from vuoro.tickets.models import Channel, Message, Status, Ticket, TicketEvent
 from vuoro.tickets.selectors import ticket_timeline
 from vuoro.tickets.services import ticket_change
 

@@ -3,6 +3,7 @@
   "use strict";
 
   var SELECTED = "is-selected";
+  var remembered = null;
 
   function typing(target) {
     if (!target) return false;
@@ -30,6 +31,18 @@
     if (current && current !== all[index]) current.removeAttribute("aria-selected");
     all[index].scrollIntoView({ block: "nearest" });
   }
+
+  // The results are swapped in place by filters and bulk changes; keep the same row selected.
+  document.addEventListener("htmx:beforeSwap", function () {
+    var row = selectedRow();
+    remembered = row ? row.getAttribute("data-reference") : null;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!remembered) return;
+    rows().forEach(function (row) {
+      if (row.getAttribute("data-reference") === remembered) row.classList.add(SELECTED);
+    });
+  });
 
   function openSelected() {
     var row = selectedRow();
