@@ -86,3 +86,16 @@ def test_serve_runs_gunicorn_and_a_worker_on_a_fresh_data_dir(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_every_demo_log_in_works_and_lands_where_its_role_belongs(db, client):
+    from vuoro.core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+    load_demo()
+    for username, role, *_rest in DEMO_USERS:
+        client.logout()
+        response = client.post("/login/", {"username": username, "password": DEMO_PASSWORD}, follow=True)
+        assert response.status_code == 200, username
+        assert response.wsgi_request.user.username == username
+        landing = response.redirect_chain[-1][0]
+        assert landing.startswith("/portal/" if role == Role.REQUESTER else "/desk/"), (username, landing)
