@@ -1,0 +1,267 @@
+"""Business-time arithmetic on service calendars: exact to the second, correct across DST.
+
+Pure Python (no Django). A calendar is a time zone, weekly opening intervals in wall-clock
+time (several per weekday; an interval may cross midnight, e.g. 22:00–06:00), public holidays
+and dated exceptions (closed, or special hours). An interval belongs to the local date it
+starts on; a holiday or exception replaces that date's weekly intervals.
+
+The calendar is compiled, one local year at a time, into sorted, merged, half-open spans of
+UTC seconds with a running total of open seconds before each span. Every question is then a
+binary search, so a due date 500 business hours ahead costs what one 2 hours ahead costs.
+
+Wall-clock rules on DST nights: an interval is anchored to local wall times, so 00:00–08:00 is
+7 hours long on the last Sunday of March and 9 hours on the last Sunday of October in
+Europe/Helsinki. A wall time inside the spring gap (03:00–04:00) is read with the offset in
+force before the change, i.e. moved forward by an hour; an ambiguous autumn time is its
+first occurrence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+DAY = 86_400
+UTC = dt.timezone.utc
+MAX_YEARS_AHEAD = 30
+
+
+class CalendarError(ValueError):
+    """A calendar definition or a question about it makes no sense."""
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    """Open from ``start`` to ``end`` seconds after local midnight; ``end`` may pass midnight."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < DAY:
+            raise CalendarError("an interval must start between 00:00 and 23:59:59")
+        if self.end <= self.start:
+            raise CalendarError("an interval must end after it starts")
+        if self.end - self.start > DAY:
+            raise CalendarError("an interval may last at most 24 hours")
+
+    @classmethod
+    def wall(cls, start: dt.time, end: dt.time) -> Interval:
+        """From wall times; an end at or before the start means the next day (22:00–06:00)."""
+        s = start.hour * 3600 + start.minute * 60 + start.second
+        e = end.hour * 3600 + end.minute * 60 + end.second
+        if e <= s:
+            e += DAY
+        return cls(s, e)
+
+
+def find_overlaps(intervals: Iterable[Interval]) -> list[tuple[Interval, Interval]]:
+    """Pairs of intervals of one day that overlap (touching ends are fine)."""
+    ordered = sorted(intervals)
+    return [(a, b) for a, b in zip(ordered, ordered[1:], strict=False) if b.start < a.end]
+
+
+HolidayLookup = Callable[[int], Iterable[dt.date]]
+
+
+def no_holidays(year: int) -> Iterable[dt.date]:
+    return ()
+
+
+def country_holidays(country: str, subdivision: str | None = None) -> HolidayLookup:
+    """Public holidays from the ``holidays`` package (Finland includes Midsummer and Christmas Eve)."""
+    import holidays
+
+    try:
+        holidays.country_holidays(country, subdiv=subdivision or None, years=2026)
+    except (NotImplementedError, KeyError) as exc:
+        raise CalendarError(f"unknown holiday country or subdivision: {country} {subdivision or ''}") from exc
+
+    def lookup(year: int) -> Iterable[dt.date]:
+        return holidays.country_holidays(country, subdiv=subdivision or None, years=year).keys()
+
+    return lookup
+
+
+@dataclass
+class BusinessCalendar:
+    """A compiled calendar. Build once per definition and reuse: years are compiled lazily."""
+
+    timezone: str
+    weekly: Mapping[int, tuple[Interval, ...]]  # 0 = Monday … 6 = Sunday
+    holidays: HolidayLookup = no_holidays
+    exceptions: Mapping[dt.date, tuple[Interval, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            self._zone = ZoneInfo(self.timezone)
+        except Exception as exc:  # noqa: BLE001 - ZoneInfo raises several kinds
+            raise CalendarError(f"unknown time zone: {self.timezone}") from exc
+        for weekday, intervals in self.weekly.items():
+            if weekday not in range(7):
+                raise CalendarError(f"weekday must be 0–6, not {weekday}")
+            if find_overlaps(intervals):
+                raise CalendarError(f"overlapping intervals on weekday {weekday}")
+        for day, intervals in self.exceptions.items():
+            if find_overlaps(intervals):
+                raise CalendarError(f"overlapping intervals on {day.isoformat()}")
+        self._years: tuple[int, int] | None = None
+        self._starts: list[float] = []
+        self._ends: list[float] = []
+        self._cum: list[float] = []  # open seconds before span i
+        self._cum_end: list[float] = []  # open seconds up to the end of span i
+
+    # -- compiling ---------------------------------------------------------------------------
+
+    def intervals_on(self, day: dt.date, holiday_dates: frozenset[dt.date] | None = None) -> tuple[Interval, ...]:
+        """The intervals that start on local date ``day``."""
+        if day in self.exceptions:
+            return self.exceptions[day]
+        holidays = holiday_dates if holiday_dates is not None else frozenset(self.holidays(day.year))
+        if day in holidays:
+            return ()
+        return self.weekly.get(day.weekday(), ())
+
+    def _wall_to_utc(self, day: dt.date, seconds: int) -> float:
+        wall = dt.datetime(day.year, day.month, day.day) + dt.timedelta(seconds=seconds)
+        return wall.replace(tzinfo=self._zone).timestamp()
+
+    def _year_spans(self, year: int) -> list[tuple[float, float]]:
+        holiday_dates = frozenset(self.holidays(year))
+        spans = []
+        day = dt.date(year, 1, 1)
+        one = dt.timedelta(days=1)
+        while day.year == year:
+            for interval in self.intervals_on(day, holiday_dates):
+                start = self._wall_to_utc(day, interval.start)
+                end = self._wall_to_utc(day, interval.end)
+                if end > start:  # an interval wholly inside the spring gap has no length
+                    spans.append((start, end))
+            day += one
+        return spans
+
+    def _compile(self, first: int, last: int) -> None:
+        raw: list[tuple[float, float]] = []
+        for year in range(first, last + 1):
+            raw.extend(self._year_spans(year))
+        raw.sort()
+        starts, ends = [], []
+        for start, end in raw:
+            if ends and start <= ends[-1]:
+                ends[-1] = max(ends[-1], end)
+            else:
+                starts.append(start)
+                ends.append(end)
+        cum, cum_end, total = [], [], 0.0
+        for start, end in zip(starts, ends, strict=True):
+            cum.append(total)
+            total += end - start
+            cum_end.append(total)
+        self._starts, self._ends, self._cum, self._cum_end = starts, ends, cum, cum_end
+        self._years = (first, last)
+
+    def _cover(self, ts: float) -> None:
+        """Compile so that the local years around ``ts`` are known (with a year's margin)."""
+        year = dt.datetime.fromtimestamp(ts, self._zone).year
+        if self._years is not None and self._years[0] < year < self._years[1]:
+            return
+        first, last = (year - 1, year + 1) if self._years is None else (
+            min(self._years[0], year - 1), max(self._years[1], year + 1))
+        self._compile(first, last)
+
+    # -- questions ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _ts(at: dt.datetime) -> float:
+        if at.tzinfo is None:
+            raise CalendarError("times must be timezone-aware")
+        return at.timestamp()
+
+    def _position(self, ts: float) -> float:
+        """Open seconds in the compiled range before instant ``ts``."""
+        i = bisect_right(self._starts, ts) - 1
+        if i < 0:
+            return 0.0
+        return self._cum[i] + min(ts - self._starts[i], self._ends[i] - self._starts[i])
+
+    def is_open(self, at: dt.datetime) -> bool:
+        ts = self._ts(at)
+        self._cover(ts)
+        i = bisect_right(self._starts, ts) - 1
+        return i >= 0 and ts < self._ends[i]
+
+    def next_change(self, at: dt.datetime) -> dt.datetime | None:
+        """When the open/closed state next flips after ``at``; None if not within 3 years."""
+        ts = self._ts(at)
+        self._cover(ts)
+        for _ in range(3):
+            i = bisect_right(self._starts, ts) - 1
+            if i >= 0 and ts < self._ends[i]:
+                flip = self._ends[i]
+            elif i + 1 < len(self._starts):
+                flip = self._starts[i + 1]
+            else:
+                flip = None
+            # A flip at or past the compiled end may be merged away by next year's openings.
+            if flip is not None and flip < self._compiled_end_ts():
+                return dt.datetime.fromtimestamp(flip, UTC)
+            try:
+                self._cover_beyond()
+            except CalendarError:
+                return None
+        return None
+
+    def next_opening(self, at: dt.datetime) -> dt.datetime | None:
+        """``at`` itself when open, else the start of the next opening; None if never."""
+        if self.is_open(at):
+            return at
+        return self.next_change(at)
+
+    def add_business_time(self, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
+        """The instant when ``duration`` of open time has passed since ``start``."""
+        seconds = duration.total_seconds()
+        if seconds < 0:
+            raise CalendarError("duration must not be negative")
+        ts = self._ts(start)
+        if seconds == 0:
+            return start.astimezone(UTC)
+        self._cover(ts)
+        # Growing the compiled range forwards never moves positions before its old end.
+        target = self._position(ts) + seconds
+        for _ in range(MAX_YEARS_AHEAD):
+            j = bisect_left(self._cum_end, target)
+            if j < len(self._cum_end):
+                due = self._starts[j] + (target - self._cum[j])
+                if due < self._compiled_end_ts():
+                    return dt.datetime.fromtimestamp(due, UTC)
+            self._cover_beyond()
+        raise CalendarError("the calendar does not open enough within 30 years")
+
+    def business_time_between(self, a: dt.datetime, b: dt.datetime) -> dt.timedelta:
+        """Open time from ``a`` to ``b`` (negative when ``b`` is before ``a``)."""
+        ta, tb = self._ts(a), self._ts(b)
+        self._cover(ta)
+        self._cover(tb)
+        return dt.timedelta(seconds=self._position(tb) - self._position(ta))
+
+    # -- growing the compiled range ------------------------------------------------------------
+
+    def _compiled_end_ts(self) -> float:
+        assert self._years is not None
+        return dt.datetime(self._years[1] + 1, 1, 1, tzinfo=self._zone).timestamp()
+
+    def _cover_beyond(self) -> None:
+        assert self._years is not None
+        first, last = self._years
+        if last - first > MAX_YEARS_AHEAD + 2:
+            raise CalendarError("the calendar does not open within 30 years")
+        self._compile(first, last + 1)
+
+
+def always_open(timezone: str = "Europe/Helsinki") -> BusinessCalendar:
+    """The built-in 24/7 calendar."""
+    whole_day = (Interval(0, DAY),)
+    return BusinessCalendar(timezone=timezone, weekly={d: whole_day for d in range(7)})
