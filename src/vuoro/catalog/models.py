@@ -31,6 +31,15 @@ class Service(TranslatedNameMixin):
         blank=True,
         related_name="+",
     )
+    calendar = models.ForeignKey(
+        "calendars.Calendar",
+        verbose_name=_("service hours"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="services",
+        help_text=_("When the service is open. Empty: around the clock."),
+    )
     organisations = models.ManyToManyField(
         "accounts.Organisation",
         verbose_name=_("offered to"),
