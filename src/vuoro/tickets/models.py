@@ -146,6 +146,9 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Earliest due time of the ticket's running SLA clocks, kept by the sla services; the queue
+    # sorts on it. Empty when no clock runs.
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -166,6 +169,7 @@ class Ticket(models.Model):
             models.Index(fields=["service", "status"], name="ticket_service_status"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
             models.Index(fields=["priority", "-created_at", "-id"], name="ticket_priority_created"),
+            models.Index(fields=["sla_due_at", "id"], name="ticket_sla_due"),
         ]
 
     def __str__(self) -> str:
