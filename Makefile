@@ -29,6 +29,11 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not browser" -x $(PYTEST_ARGS)
 
+bench-data: setup
+	$(VUORO) migrate --no-input -v0
+	$(VUORO) demo
+	$(VUORO) seed --tickets 100000
+
 lint: setup
 	$(BIN)/ruff check src tests bench
 
