@@ -19,6 +19,7 @@ from vuoro.accounts.models import AssignmentStrategy, Role, Team, User
 from vuoro.catalog.forms import validate_answers
 from vuoro.catalog.models import Category, RoutingRule, Service
 from vuoro.core.sanitize import body_to_html
+from vuoro.sla import services as sla
 from vuoro.tickets import access, priority
 from vuoro.tickets.attachments import CheckedUpload
 from vuoro.tickets.models import (
@@ -229,6 +230,7 @@ def ticket_create(*, actor: User | None, requester: User, service: Service,
             if ticket.assignee_id:
                 _record(ticket, None, EventKind.CHANGED, "assignee", "", ticket.assignee.display_name(), True, now)
             _store_attachments(ticket, None, creator, attachments or [], False, now)
+            sla.clocks_start(ticket=ticket, at=now)
     except IntegrityError:
         if idempotency_key:
             earlier = Ticket.objects.filter(created_by=creator, idempotency_key=idempotency_key).first()
@@ -261,6 +263,7 @@ def message_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
         now = timezone.now()
         if ticket.status == Status.CLOSED and not actor.uses_desk:
             raise ValidationError({"body": [_("This request is closed. Please make a new request.")]})
+        previous_status = ticket.status
         message = Message.objects.create(
             ticket=ticket, author=actor, body=body_to_html(text) if text else "",
             internal=internal, channel=channel, created_at=now,
@@ -285,6 +288,9 @@ def message_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
             changed.append("first_response_at")
         ticket.updated_at = now
         ticket.save(update_fields=changed)
+        sla.clocks_follow_ticket(ticket=ticket, at=now, previous_status=previous_status,
+                                 previous_priority=ticket.priority,
+                                 first_response="first_response_at" in changed)
     return message
 
 
@@ -306,6 +312,7 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         now = timezone.now()
+        previous_status, previous_priority = ticket.status, ticket.priority
         changed: list[str] = []
         for field, value in changes.items():
             old = getattr(ticket, field)
@@ -354,6 +361,8 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
         if changed:
             ticket.updated_at = now
             ticket.save(update_fields=sorted(set(changed) | {"updated_at"}))
+            sla.clocks_follow_ticket(ticket=ticket, at=now, previous_status=previous_status,
+                                     previous_priority=previous_priority)
     return [c for c in changed if c in CHANGEABLE]
 
 
