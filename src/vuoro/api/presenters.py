@@ -6,6 +6,9 @@ from typing import Any
 from vuoro.accounts.models import User
 from vuoro.catalog.models import Category, FormField, Service
 from vuoro.core.i18n import pick
+from vuoro.sla.expected import expected_handling
+from vuoro.sla.models import SlaClock
+from vuoro.sla.selectors import clock_used_seconds, ticket_clocks
 from vuoro.tickets.models import Attachment, Message, Ticket, TicketEvent
 
 
@@ -75,6 +78,24 @@ def ticket_detail(ticket: Ticket, viewer: User) -> dict[str, Any]:
         "form_answers": ticket.form_answers or {},
         "first_response_at": ticket.first_response_at,
         "resolved_at": ticket.resolved_at,
+        "expected_handling": _expected_handling(ticket),
+        "sla": [sla_clock(c) for c in ticket_clocks(ticket=ticket)],
+    }
+
+
+def _expected_handling(ticket: Ticket) -> dict[str, Any] | None:
+    """What the requester was told, in the requester's language; nothing once resolved."""
+    if not ticket.is_active:
+        return None
+    told = expected_handling(ticket, ticket.requester.language)
+    return {"at": told["at"], "text": told["text"]}
+
+
+def sla_clock(item: SlaClock) -> dict[str, Any]:
+    return {
+        "kind": item.kind, "state": item.state, "due_at": item.due_at,
+        "target_seconds": item.target_seconds, "used_seconds": clock_used_seconds(item),
+        "breached": item.breached_at is not None,
     }
 
 

@@ -92,6 +92,20 @@ class TicketSummaryOut(Schema):
     updated_at: datetime
 
 
+class SlaClockOut(Schema):
+    kind: Literal["first_response", "resolution"]
+    state: Literal["running", "paused", "stopped"]
+    due_at: datetime | None = Field(description="When the target falls due; empty unless running.")
+    target_seconds: int = Field(description="Target in business seconds on the clock's calendar.")
+    used_seconds: float = Field(description="Business time used, up to now for a running clock.")
+    breached: bool
+
+
+class ExpectedHandlingOut(Schema):
+    at: datetime | None = Field(description="When handling starts: now, or the service's next opening.")
+    text: str = Field(description="The same, as a sentence in the requester's language.")
+
+
 class TicketOut(TicketSummaryOut):
     description: str = Field(description="Sanitised HTML.")
     impact: LevelValue
@@ -101,6 +115,9 @@ class TicketOut(TicketSummaryOut):
     form_answers: dict[str, Any]
     first_response_at: datetime | None
     resolved_at: datetime | None
+    expected_handling: ExpectedHandlingOut | None = Field(
+        description="When the requester was told the request is handled; empty once resolved.")
+    sla: list[SlaClockOut] = Field(description="The ticket's SLA clocks; empty without an SLA policy.")
 
 
 class TicketPageOut(Schema):

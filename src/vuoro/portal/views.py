@@ -25,6 +25,7 @@ from vuoro.portal import selectors as portal_selectors
 from vuoro.portal import services as portal_services
 from vuoro.portal.forms import ReplyForm, RequestForm
 from vuoro.portal.tracking import ticket_for_tracking_token, tracking_token
+from vuoro.sla.expected import expected_handling
 from vuoro.tickets import selectors as ticket_selectors
 from vuoro.tickets.models import Channel, Ticket
 from vuoro.tickets.services import check_intake, message_add, ticket_create
@@ -129,6 +130,7 @@ def confirmation(request, token):  # type: ignore[no-untyped-def]
             "ticket": ticket,
             "tracking_url": tracking_url,
             "own_request": request.user.is_authenticated and request.user.pk == ticket.requester_id,
+            "expected": expected_handling(ticket, get_language()) if ticket.is_active else None,
         },
     )
 

@@ -2,6 +2,9 @@
 
 import datetime as dt
 
+from django.utils import timezone
+
+from vuoro.calendars.selectors import business_calendar_for
 from vuoro.sla.models import ClockKind, ClockState, SlaClock
 from vuoro.tickets.models import Ticket
 
@@ -9,7 +12,7 @@ from vuoro.tickets.models import Ticket
 def ticket_clocks(*, ticket: Ticket) -> list[SlaClock]:
     """The ticket's clocks, first response before resolution; one query."""
     order = {ClockKind.FIRST_RESPONSE: 0, ClockKind.RESOLUTION: 1}
-    return sorted(SlaClock.objects.filter(ticket=ticket), key=lambda c: order.get(c.kind, 2))
+    return sorted(SlaClock.objects.filter(ticket=ticket).select_related("calendar"), key=lambda c: order.get(c.kind, 2))
 
 
 def first_response_due(*, ticket: Ticket) -> dt.datetime | None:
@@ -17,3 +20,12 @@ def first_response_due(*, ticket: Ticket) -> dt.datetime | None:
     return (SlaClock.objects.filter(ticket=ticket, kind=ClockKind.FIRST_RESPONSE,
                                     state=ClockState.RUNNING)
             .values_list("due_at", flat=True).first())
+
+
+def clock_used_seconds(clock: SlaClock, now: dt.datetime | None = None) -> float:
+    """Business time used so far, counting the current run of a running clock."""
+    if clock.state != ClockState.RUNNING or clock.running_since is None:
+        return clock.used_seconds
+    run = business_calendar_for(clock.calendar).business_time_between(
+        clock.running_since, now or timezone.now())
+    return clock.used_seconds + max(run.total_seconds(), 0.0)
