@@ -1,0 +1,62 @@
+"""A real SMTP server on loopback (aiosmtpd) that records every message it accepts."""
+
+import socket
+import threading
+from collections import Counter
+from email import policy
+from email.parser import BytesParser
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Recorder:
+    """Accepts mail, except for addresses given a refusal reply (e.g. ``"550 No such user"``)."""
+
+    def __init__(self, refusals: dict[str, str] | None = None) -> None:
+        self.refusals = refusals or {}
+        self.received: list[tuple[str, str]] = []
+        self.message_ids: list[str] = []
+        self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refusals:
+            return self.refusals[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        message = BytesParser(policy=policy.default).parsebytes(envelope.content)
+        with self._lock:
+            for recipient in envelope.rcpt_tos:
+                self.received.append((recipient, str(message["subject"])))
+            self.message_ids.append(str(message["message-id"]))
+        return "250 Message accepted for delivery"
+
+    def counts(self) -> Counter:
+        with self._lock:
+            return Counter(self.received)
+
+
+class SmtpServer:
+    """Start and stop a recording server on a fixed loopback port."""
+
+    def __init__(self, port: int | None = None, refusals: dict[str, str] | None = None) -> None:
+        self.port = port or free_port()
+        self.recorder = Recorder(refusals)
+        self._controller: Controller | None = None
+
+    def start(self) -> "SmtpServer":
+        self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
