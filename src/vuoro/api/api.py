@@ -6,7 +6,7 @@ document and the interactive docs are open so clients can be generated from them
 
 from ninja import NinjaAPI
 
-from vuoro.api import catalog, errors, tickets, tokens
+from vuoro.api import calendars, catalog, errors, tickets, tokens
 from vuoro.api.auth import ApiTokenAuth
 
 api = NinjaAPI(
@@ -20,3 +20,4 @@ errors.install(api)
 api.add_router("", tickets.router)
 api.add_router("", catalog.router)
 api.add_router("", tokens.router)
+api.add_router("", calendars.router)

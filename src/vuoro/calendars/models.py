@@ -1,8 +1,8 @@
 """Service calendars as data: time zone, weekly opening hours, public holidays, exceptions."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
 
 
 class Weekday(models.IntegerChoices):
@@ -17,12 +17,18 @@ class Weekday(models.IntegerChoices):
 
 class Calendar(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
-    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Helsinki")
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Helsinki",
+        help_text=_("An IANA time zone name, e.g. Europe/Helsinki or Europe/Stockholm."),
+    )
     holiday_country = models.CharField(
         _("public holidays of"), max_length=8, blank=True, default="FI",
         help_text=_("Country code, e.g. FI, SE, EE. Empty: no public holidays."),
     )
-    holiday_subdivision = models.CharField(_("region"), max_length=16, blank=True)
+    holiday_subdivision = models.CharField(
+        _("region"), max_length=16, blank=True,
+        help_text=_("Only where holidays differ by region, e.g. 01 for Åland in Finland. Usually empty."),
+    )
     always_open = models.BooleanField(
         _("open around the clock"), default=False,
         help_text=_("24/7: weekly hours, holidays and exceptions are ignored."),
@@ -36,6 +42,15 @@ class Calendar(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from vuoro.calendars.validation import check_calendar_fields
+
+        self.holiday_country = (self.holiday_country or "").strip().upper()
+        self.holiday_subdivision = (self.holiday_subdivision or "").strip()
+        errors = check_calendar_fields(self)
+        if errors:
+            raise ValidationError(errors)
 
 
 class OpeningHours(models.Model):
@@ -53,6 +68,13 @@ class OpeningHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        from vuoro.calendars.validation import check_opening_row
+
+        errors = check_opening_row(self)
+        if errors:
+            raise ValidationError(errors)
 
 
 class CalendarException(models.Model):
@@ -77,5 +99,12 @@ class CalendarException(models.Model):
         if self.closed:
             return f"{self.date:%d.%m.%Y} closed"
         return f"{self.date:%d.%m.%Y} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        from vuoro.calendars.validation import check_exception_row
+
+        errors = check_exception_row(self)
+        if errors:
+            raise ValidationError(errors)
 
 

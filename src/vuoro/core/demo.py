@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from vuoro.accounts.models import AssignmentStrategy, Organisation, Role, Team, User
+from vuoro.calendars.services import builtin_calendars
 from vuoro.catalog.models import Category, FieldKind, FormField, RoutingRule, Service
 
 DEMO_PASSWORD = "vuoro-demo"
@@ -50,19 +51,21 @@ def load_demo() -> bool:
     apps.members.set([users["aino"]])
     night = Team.objects.create(name="Päivystyskumppani", assignment_strategy=AssignmentStrategy.MANUAL)
     night.members.set([users["paula"]])
+    # Critical services are covered around the clock; the rest keep office hours.
+    hours = builtin_calendars()
 
     email = Service.objects.create(
         slug="email", name_fi="Sähköposti ja kalenteri", name_en="Email and calendar",
         name_sv="E-post och kalender", critical=True, owner=users["olli"], default_team=service_desk,
         description_fi="Sähköposti, kalenterit ja jaetut postilaatikot.",
         description_en="Email, calendars and shared mailboxes.",
-        description_sv="E-post, kalendrar och delade brevlådor.", order=1,
+        description_sv="E-post, kalendrar och delade brevlådor.", order=1, calendar=hours.always_open,
     )
     erp = Service.objects.create(
         slug="erp", name_fi="Toiminnanohjausjärjestelmä", name_en="ERP system",
         name_sv="Affärssystem", critical=True, owner=users["olli"], default_team=apps,
         description_fi="Talous, hankinnat ja laskutus.", description_en="Finance, purchasing and invoicing.",
-        description_sv="Ekonomi, inköp och fakturering.", order=2,
+        description_sv="Ekonomi, inköp och fakturering.", order=2, calendar=hours.always_open,
     )
     workstations = Service.objects.create(
         slug="workstations", name_fi="Työasemat ja laitteet", name_en="Workstations and devices",
@@ -70,10 +73,11 @@ def load_demo() -> bool:
         description_fi="Tietokoneet, näytöt, tulostimet ja puhelimet.",
         description_en="Computers, screens, printers and phones.",
         description_sv="Datorer, skärmar, skrivare och telefoner.", order=3,
+        calendar=hours.office_hours,
     )
     access = Service.objects.create(
         slug="access", name_fi="Käyttöoikeudet", name_en="Access rights", name_sv="Behörigheter",
-        critical=False, default_team=service_desk, order=4,
+        critical=False, default_team=service_desk, order=4, calendar=hours.office_hours,
         description_fi="Tunnukset, salasanat ja oikeudet.", description_en="Accounts, passwords and rights.",
         description_sv="Konton, lösenord och rättigheter.",
     )
