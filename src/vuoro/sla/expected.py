@@ -82,8 +82,10 @@ def _sentence(source: str, language: str, **values: str) -> str:
 def next_business_day(calendar: BusinessCalendar, day: dt.date) -> dt.date:
     """The first weekday after ``day`` that is not a public holiday of the calendar."""
     following = day + dt.timedelta(days=1)
+    holidays: dict[int, frozenset[dt.date]] = {}
     for _ in range(31):
-        if following.weekday() < 5 and following not in set(calendar.holidays(following.year)):
+        year = holidays.setdefault(following.year, frozenset(calendar.holidays(following.year)))
+        if following.weekday() < 5 and following not in year:
             return following
         following += dt.timedelta(days=1)
     return following
