@@ -1,6 +1,8 @@
 """Keyset ("seek") pagination: pages cost the same at row 10 and row 100,000.
 
 A cursor is the sort key of the last row shown, signed so it cannot be forged into a filter.
+A nullable sort field (a ticket's SLA due time) sorts its NULLs last in either direction, so rows
+without a value come after every row with one on SQLite and PostgreSQL alike.
 """
 
 import datetime as dt
@@ -8,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
-from django.db.models import Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
+from django.db.models.expressions import OrderBy
 
 SALT = "vuoro.keyset"
 
@@ -37,22 +40,52 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     return values
 
 
-def _after(ordering: list[str], values: list[Any]) -> Q:
+def _nullable(model: type[Model], name: str) -> bool:
+    """Whether the sort field ``name`` (possibly across relations) may hold NULL."""
+    *path, last = name.split("__")
+    for part in path:
+        model = model._meta.get_field(part).related_model
+    field = model._meta.pk if last == "pk" else model._meta.get_field(last)
+    return bool(field.null)
+
+
+def _equal(name: str, value: Any) -> Q:
+    return Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
+
+
+def _beyond(spec: str, value: Any, nullable: bool) -> Q | None:
+    """Rows strictly past ``value`` in one field; nothing sorts past a NULL (NULLs are last)."""
+    if value is None:
+        return None
+    name = spec.lstrip("-")
+    lookup = "lt" if spec.startswith("-") else "gt"
+    condition = Q(**{f"{name}__{lookup}": value})
+    return condition | Q(**{f"{name}__isnull": True}) if nullable else condition
+
+
+def _after(ordering: list[str], values: list[Any], nullable: list[bool]) -> Q:
     """Rows strictly after ``values`` in ``ordering`` (each field "-f" descending or "f")."""
     condition = Q(pk__in=[])
-    for i, spec in enumerate(ordering):
-        name = spec.lstrip("-")
-        lookup = "lt" if spec.startswith("-") else "gt"
-        part = Q(**{f"{name}__{lookup}": values[i]})
-        for prev_spec, prev_value in zip(ordering[:i], values[:i], strict=True):
-            part &= Q(**{prev_spec.lstrip("-"): prev_value})
-        condition |= part
+    equal = Q()
+    for spec, value, null in zip(ordering, values, nullable, strict=True):
+        beyond = _beyond(spec, value, null)
+        if beyond is not None:
+            condition |= equal & beyond
+        equal &= _equal(spec.lstrip("-"), value)
     return condition
+
+
+def _order_by(spec: str, nullable: bool) -> str | OrderBy:
+    if not nullable:
+        return spec
+    field = F(spec.lstrip("-"))
+    return field.desc(nulls_last=True) if spec.startswith("-") else field.asc(nulls_last=True)
 
 
 def keyset_page(qs: QuerySet, ordering: list[str], cursor: str | None, size: int) -> Page:
     """One page of ``qs`` ordered by ``ordering`` (must end in a unique field such as -id)."""
     values = decode_cursor(cursor)
+    nullable = [_nullable(qs.model, spec.lstrip("-")) for spec in ordering]
     if values is not None:
         if len(values) != len(ordering):
             raise ValueError("invalid cursor")
@@ -60,8 +93,8 @@ def keyset_page(qs: QuerySet, ordering: list[str], cursor: str | None, size: int
             dt.datetime.fromisoformat(v) if isinstance(v, str) and _looks_like_datetime(v) else v
             for v in values
         ]
-        qs = qs.filter(_after(ordering, values))
-    rows = list(qs.order_by(*ordering)[: size + 1])
+        qs = qs.filter(_after(ordering, values, nullable))
+    rows = list(qs.order_by(*map(_order_by, ordering, nullable))[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     next_cursor = None
