@@ -1,5 +1,6 @@
 """A real SMTP server on loopback (aiosmtpd) that records every message it accepts."""
 
+import logging
 import socket
 import threading
 from collections import Counter
@@ -7,6 +8,9 @@ from email import policy
 from email.parser import BytesParser
 
 from aiosmtpd.controller import Controller
+
+# aiosmtpd logs every SMTP command at INFO; the tests' output needs only problems.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port() -> int:

@@ -1,16 +1,32 @@
-"""Background worker: django-tasks' database worker plus a heartbeat for /healthz."""
+"""Background worker: django-tasks' database worker, a heartbeat for /healthz and the scheduler.
 
+The scheduler thread runs the SLA scan, the stuck-send watchdog and the outbox sender every
+``VUORO_SCAN_INTERVAL`` seconds (default 1). Each step is safe to run in many workers at once;
+a failing step is logged and the next cycle tries again, so no error stops the worker.
+"""
+
+import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 
 from django.db import close_old_connections
 from django.utils import timezone
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from vuoro.core.models import WorkerHeartbeat
+from vuoro.notify.sender import recover_stuck_sends, send_outbox
+from vuoro.sla.scanner import scan_sla
 
 HEARTBEAT_SECONDS = 5
+DEFAULT_SCAN_INTERVAL = 1.0
+STOP_GRACE_SECONDS = 30
+
+logger = logging.getLogger("vuoro.worker")
+
+SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (scan_sla, recover_stuck_sends, send_outbox)
 
 
 def beat(worker_id: str, started_at) -> None:  # type: ignore[no-untyped-def]
@@ -25,27 +41,70 @@ def beat(worker_id: str, started_at) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+def scan_interval() -> float:
+    """Seconds between scheduler cycles, from ``VUORO_SCAN_INTERVAL``."""
+    try:
+        value = float(os.environ.get("VUORO_SCAN_INTERVAL", DEFAULT_SCAN_INTERVAL))
+    except ValueError:
+        return DEFAULT_SCAN_INTERVAL
+    return value if value > 0 else DEFAULT_SCAN_INTERVAL
+
+
+def run_scheduled_cycle(stop: threading.Event) -> None:
+    """One pass over the scheduled steps; errors are logged, connections tidied after each."""
+    for step in SCHEDULED_STEPS:
+        if stop.is_set():
+            return
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - one bad cycle must not end the worker
+            logger.exception("Scheduled step %s failed", step.__name__)
+        finally:
+            close_old_connections()
+
+
+def _every(seconds: float, stop: threading.Event, work: Callable[[], None]) -> Callable[[], None]:
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                work()
+            except Exception:  # noqa: BLE001 - logged, the loop goes on
+                logger.exception("Worker loop failed")
+            finally:
+                close_old_connections()
+            stop.wait(seconds)
+
+    return loop
+
+
 class Command(DbWorkerCommand):
-    help = "Run Vuoro's background worker (database task queue) with a heartbeat."
+    help = "Run Vuoro's background worker: task queue, heartbeat, SLA scan and email outbox."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        super().add_arguments(parser)
+        parser.add_argument("--no-scheduler", action="store_true",
+                            help="Run only the task queue: no SLA scan and no outbox sending.")
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        with_scheduler = not options.pop("no_scheduler", False)
+        if options.get("reload") and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
+            # The reloader's watching parent runs no work; its child process does.
+            return super().handle(*args, **options)
         worker_id = options["worker_id"]
         started_at = timezone.now()
         stop = threading.Event()
-
-        def loop() -> None:
-            while not stop.is_set():
-                try:
-                    beat(worker_id, started_at)
-                except Exception:  # noqa: BLE001 - a missed beat shows as stale, never crashes
-                    pass
-                finally:
-                    close_old_connections()
-                stop.wait(HEARTBEAT_SECONDS)
-
-        thread = threading.Thread(target=loop, name="vuoro-heartbeat", daemon=True)
-        thread.start()
+        threads = [threading.Thread(target=_every(HEARTBEAT_SECONDS, stop, lambda: beat(worker_id, started_at)),
+                                    name="vuoro-heartbeat", daemon=True)]
+        if with_scheduler:
+            threads.append(threading.Thread(
+                target=_every(scan_interval(), stop, lambda: run_scheduled_cycle(stop)),
+                name="vuoro-scheduler", daemon=True))
+        for thread in threads:
+            thread.start()
         try:
             return super().handle(*args, **options)
         finally:
             stop.set()
+            # Let a cycle in flight finish its current email rather than strand it in "sending".
+            for thread in threads:
+                thread.join(STOP_GRACE_SECONDS)
