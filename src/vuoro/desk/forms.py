@@ -30,6 +30,7 @@ SORT_LABELS = {
     "oldest": _lazy("Oldest"),
     "priority": _lazy("Priority"),
     "updated": _lazy("Recently updated"),
+    "due": _lazy("Due soonest"),
 }
 STOPS_WORK_CHOICES = [("yes", _lazy("Yes")), ("partly", _lazy("Partly")), ("no", _lazy("No"))]
 AFFECTED_CHOICES = [("me", _lazy("Only the requester")), ("team", _lazy("Their team")),

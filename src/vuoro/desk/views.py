@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from vuoro.catalog.forms import answers_for_display
 from vuoro.catalog.models import Category
 from vuoro.desk import selectors as desk_selectors
+from vuoro.desk import sla as desk_sla
 from vuoro.desk.forms import (
     AFFECTED_CHOICES,
     QUEUE_LABELS,
@@ -99,6 +100,7 @@ def _queue_context(request: HttpRequest, params: QueryDict, form: QueueFilterFor
     base.pop("after", None)
     return {
         "page": page,
+        "paused": desk_sla.paused_ticket_ids(tickets=page.items),
         "filters": filters,
         "sort": form.chosen_sort,
         "query_string": base.urlencode(),
@@ -232,6 +234,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
         "timeline": ticket_timeline(user=user, ticket=ticket),
         "attachments": list(ticket_attachments(user=user, ticket=ticket)),
         "next_statuses": _next_statuses(ticket),
+        "sla_clocks": desk_sla.ticket_clock_cards(ticket=ticket),
         "priorities": Priority.choices,
         "levels": Level.choices,
         "teams": list(desk_selectors.desk_teams(user=user, keep=ticket.team_id)),

@@ -16,10 +16,12 @@ SORTS: dict[str, list[str]] = {
     "oldest": ["created_at", "id"],
     "priority": ["priority", "-created_at", "-id"],
     "updated": ["-updated_at", "-id"],
+    "due": ["sla_due_at", "id"],  # soonest SLA due time first, tickets without one last
 }
 QUEUES = ("mine", "teams", "unassigned", "all")
 LIST_FIELDS = (
     "id", "reference", "subject", "status", "priority", "created_at", "updated_at", "channel",
+    "sla_due_at",
     "requester__id", "requester__first_name", "requester__last_name", "requester__email",
     "requester__username", "service__id", "service__name_fi", "service__name_en",
     "service__name_sv", "assignee__id", "assignee__first_name", "assignee__last_name",

@@ -1,15 +1,17 @@
-"""Template pieces of the desk: history sentences and errors per input."""
+"""Template pieces of the desk: history sentences, errors per input and SLA time left."""
 
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from vuoro.desk.sla import duration_text, urgency_class
 from vuoro.tickets.models import EventKind, Level, Priority, Status, TicketEvent
 
 register = template.Library()
@@ -68,3 +70,24 @@ def get_value(data: Any, key: str) -> str:
         return ""
     value = data.get(key, "")
     return "" if value is None else str(value)
+
+
+@register.filter
+def sla_duration(seconds: float | None) -> str:
+    return "—" if seconds is None else duration_text(seconds)
+
+
+@register.simple_tag
+def time_left(ticket: Any, paused_ids: set[int] | None = None) -> SafeString:
+    """The queue's "time left" cell: until the earliest running clock's due time, coloured;
+    "paused" when every clock waits; a dash when the ticket has no running clock."""
+    if ticket.sla_due_at is None:
+        if ticket.pk in (paused_ids or set()):
+            return format_html('<span class="sla-left sla-paused" data-sla="paused">{}</span>', _("paused"))
+        return mark_safe('<span class="sla-left muted" data-sla="none">—</span>')
+    seconds = (ticket.sla_due_at - timezone.now()).total_seconds()
+    css = urgency_class(seconds)
+    return format_html('<time class="sla-left {}" data-sla="{}" datetime="{}" title="{}">{}</time>',
+                       css, css.removeprefix("sla-"), ticket.sla_due_at.isoformat(),
+                       date_format(localtime(ticket.sla_due_at), "SHORT_DATETIME_FORMAT"),
+                       duration_text(seconds))
