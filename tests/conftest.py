@@ -14,6 +14,16 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_compiled_calendars():
+    """Compiled calendars are cached by row id and version; test rollbacks reuse both."""
+    from vuoro.calendars import selectors
+
+    selectors._compiled.cache_clear()
+    yield
+    selectors._compiled.cache_clear()
+
+
 @pytest.fixture
 def world(db):
     """Organisations A and B; one user per role; a partner team; an owned critical service."""

@@ -109,6 +109,9 @@ class SlaClockEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.clock_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
 
 class SlaAlertKind(models.TextChoices):
     WARNING = "warning", _("Warning")
@@ -126,3 +129,6 @@ class SlaAlert(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["clock", "kind", "cycle"], name="one_alert_per_clock_cycle")]
+
+    def __str__(self) -> str:
+        return f"{self.clock_id} {self.kind} cycle {self.cycle}"
