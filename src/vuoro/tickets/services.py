@@ -10,12 +10,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vuoro.accounts.models import AssignmentStrategy, Role, Team, User
+from vuoro.accounts.models import DESK_ROLES, AssignmentStrategy, Team, User
 from vuoro.catalog.forms import validate_answers
 from vuoro.catalog.models import Category, RoutingRule, Service
 from vuoro.core.sanitize import body_to_html
@@ -47,12 +47,17 @@ class IntakeResult:
 
 
 def _next_reference(now) -> str:  # type: ignore[no-untyped-def]
+    """Take the year's next number in one statement (the row lock lasts until commit)."""
     year = now.astimezone(timezone.get_default_timezone()).year
-    counter, _created = ReferenceCounter.objects.get_or_create(year=year)
-    counter = ReferenceCounter.objects.select_for_update().get(pk=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{settings.VUORO_TICKET_PREFIX}-{year}-{counter.last:06d}"
+    table = ReferenceCounter._meta.db_table
+    with connection.cursor() as cursor:
+        for _attempt in range(2):
+            cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last", [year])
+            row = cursor.fetchone()
+            if row is not None:
+                return f"{settings.VUORO_TICKET_PREFIX}-{year}-{row[0]:06d}"
+            ReferenceCounter.objects.get_or_create(year=year)
+    raise RuntimeError("could not take a ticket number")
 
 
 def priority_matrix() -> dict[tuple[str, str], str]:
@@ -75,25 +80,21 @@ def pick_assignee(team: Team | None) -> User | None:
     if team is None or team.assignment_strategy == AssignmentStrategy.MANUAL:
         return None
     team = Team.objects.select_for_update().get(pk=team.pk)
-    members = list(
-        team.members.filter(is_active=True, role__in=[Role.AGENT, Role.PARTNER, Role.SERVICE_OWNER, Role.ADMIN])
-        .order_by("id")
-        .annotate(
-            open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=ACTIVE_STATUSES))
-        )
-    )
+    members = list(team.members.filter(is_active=True, role__in=DESK_ROLES).order_by("id"))
     if not members:
         return None
     if team.assignment_strategy == AssignmentStrategy.LEAST_OPEN:
-        chosen = min(members, key=lambda m: (m.open_count, m.id))
+        # Counts open tickets only, through the (assignee, status, created) index.
+        load = dict(
+            Ticket.objects.filter(assignee__in=members, status__in=ACTIVE_STATUSES)
+            .values_list("assignee_id").annotate(n=Count("id")).order_by()
+        )
+        chosen = min(members, key=lambda m: (load.get(m.id, 0), m.id))
     else:
-        ids = [m.id for m in members]
         after = team.last_assigned_id
         later = [m for m in members if after is not None and m.id > after]
         chosen = later[0] if later else members[0]
-        assert chosen.id in ids
-    team.last_assigned = chosen
-    team.save(update_fields=["last_assigned"])
+    Team.objects.filter(pk=team.pk).update(last_assigned=chosen)
     return chosen
 
 
@@ -203,6 +204,9 @@ def ticket_create(*, actor: User | None, requester: User, service: Service,
         with transaction.atomic():
             now = timezone.now()
             team = route_team(service, category)
+            assignee = pick_assignee(team)
+            ticket_priority = priority.priority_for(impact, urgency, priority_matrix())
+            # The reference counter is taken last, so its row lock is held only for the insert.
             ticket = Ticket.objects.create(
                 reference=_next_reference(now),
                 requester=requester,
@@ -217,18 +221,20 @@ def ticket_create(*, actor: User | None, requester: User, service: Service,
                 affected=affected,
                 impact=impact.value,
                 urgency=urgency.value,
-                priority=priority.priority_for(impact, urgency, priority_matrix()),
+                priority=ticket_priority,
                 team=team,
-                assignee=pick_assignee(team),
+                assignee=assignee,
                 channel=channel,
                 created_by=creator,
                 idempotency_key=idempotency_key or None,
                 created_at=now,
                 updated_at=now,
             )
-            _record(ticket, creator, EventKind.CREATED, at=now)
-            if ticket.assignee_id:
-                _record(ticket, None, EventKind.CHANGED, "assignee", "", ticket.assignee.display_name(), True, now)
+            events = [TicketEvent(ticket=ticket, actor=creator, kind=EventKind.CREATED, created_at=now)]
+            if assignee is not None:
+                events.append(TicketEvent(ticket=ticket, kind=EventKind.CHANGED, field="assignee",
+                                          new_value=str(assignee), internal=True, created_at=now))
+            TicketEvent.objects.bulk_create(events)
             _store_attachments(ticket, None, creator, attachments or [], False, now)
             sla.clocks_start(ticket=ticket, at=now)
     except IntegrityError:
