@@ -1,7 +1,7 @@
 """Full-text search: SQLite FTS5 on the embedded default, PostgreSQL full-text in production.
 
-The index itself is created by migration 0002 (an FTS5 table kept in step by triggers on
-SQLite; a GIN expression index on PostgreSQL). A query that looks like a ticket reference
+The index is created by migrations (an FTS5 table kept in step by triggers on
+SQLite, 0002; a stored tsvector column with a GIN index on PostgreSQL, 0004). A query that looks like a ticket reference
 also matches the reference exactly.
 """
 
@@ -13,7 +13,8 @@ from django.db.models.expressions import RawSQL
 
 from vuoro.tickets.models import Ticket
 
-PG_DOCUMENT = "to_tsvector('simple'::regconfig, coalesce(subject, '') || ' ' || coalesce(description, ''))"
+# A stored generated tsvector column with a GIN index (migration 0004).
+PG_DOCUMENT = "search_document"
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
