@@ -19,6 +19,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def one_line(text: str) -> str:
+    """A header as read, whitespace from folding collapsed."""
+    return " ".join(text.split())
+
+
 class Recorder:
     """Accepts mail, except for addresses given a refusal reply (e.g. ``"550 No such user"``)."""
 
@@ -38,7 +43,7 @@ class Recorder:
         message = BytesParser(policy=policy.default).parsebytes(envelope.content)
         with self._lock:
             for recipient in envelope.rcpt_tos:
-                self.received.append((recipient, str(message["subject"])))
+                self.received.append((recipient, one_line(str(message["subject"]))))
             self.message_ids.append(str(message["message-id"]))
         return "250 Message accepted for delivery"
 

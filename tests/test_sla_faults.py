@@ -6,9 +6,11 @@ killed with SIGKILL mid-way, when two workers race, and when the mail server is 
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -18,8 +20,10 @@ import pytest
 from django.utils import timezone
 
 from tests import factories as f
-from tests.smtp_recorder import SmtpServer, free_port
+from tests.smtp_recorder import SmtpServer, free_port, one_line
 from tests.test_worker_process import database_url_of_test_db
+from vuoro.core.management.commands import worker as worker_command
+from vuoro.core.models import WorkerHeartbeat
 from vuoro.notify.models import DeskNotification, OutboundEmail, OutboxStatus
 from vuoro.notify.sender import recover_stuck_sends
 from vuoro.sla.models import ClockKind, ClockState, SlaAlert, SlaClock
@@ -29,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 WAIT_SECONDS = 30
 
 
-def start_worker(worker_id: str, smtp_port: int, log_dir: Path) -> subprocess.Popen:
+def start_worker(worker_id: str, smtp_port: int, log_dir: Path, *extra: str) -> subprocess.Popen:
     env = dict(
         os.environ,
         DATABASE_URL=database_url_of_test_db(),
@@ -43,7 +47,7 @@ def start_worker(worker_id: str, smtp_port: int, log_dir: Path) -> subprocess.Po
     log = open(log_dir / f"{worker_id}.log", "wb")  # noqa: SIM115 - the child owns it
     return subprocess.Popen(
         [sys.executable, "-m", "vuoro.cli", "worker", "--no-reload", "--no-startup-delay",
-         "--worker-id", worker_id, "--interval", "0.2"],
+         "--worker-id", worker_id, "--interval", "0.2", *extra],
         env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
     )
 
@@ -84,6 +88,12 @@ def due_clocks_for(world, count: int, *, warned: bool = False) -> list[SlaClock]
     )
 
 
+def breaches_logged(log_dir: Path, worker_id: str) -> int:
+    """Breaches a worker reported firing, read from its log."""
+    text = (log_dir / f"{worker_id}.log").read_text(errors="replace")
+    return sum(int(n) for n in re.findall(r"scan_sla: ScanResult\(warnings=\d+, breaches=(\d+)\)", text))
+
+
 def settled() -> bool:
     """Every clock breached and no email waiting; a stale ``sending`` row is the watchdog's."""
     return (not SlaClock.objects.filter(breached_at__isnull=True).exists()
@@ -96,7 +106,7 @@ def assert_each_email_once(received: Counter) -> dict[str, int]:
     statuses = Counter(OutboundEmail.objects.values_list("status", flat=True))
     assert set(statuses) <= {OutboxStatus.SENT, OutboxStatus.UNKNOWN}, statuses
     for email in OutboundEmail.objects.all():
-        arrived = received[(email.to, email.subject)]
+        arrived = received[(email.to, one_line(email.subject))]
         assert arrived == 1 if email.status == OutboxStatus.SENT else arrived <= 1, email.key
     assert sum(received.values()) <= OutboundEmail.objects.count()
     return dict(statuses)
@@ -148,9 +158,13 @@ def test_a_worker_killed_mid_way_leaves_every_alert_and_email_exactly_once(world
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_record_and_email_each_breach_once(world, tmp_path):
     clocks = due_clocks_for(world, 100, warned=True)
+    due_at = {c.pk: c.due_at for c in clocks}
+    SlaClock.objects.update(due_at=timezone.now() + timedelta(days=1))
     server = SmtpServer().start()
     workers = [start_worker("race-a", server.port, tmp_path), start_worker("race-b", server.port, tmp_path)]
     try:
+        wait_for(lambda: WorkerHeartbeat.objects.count() == 2, workers, tmp_path)
+        SlaClock.objects.update(due_at=min(due_at.values()))  # all due at once, both workers up
         wait_for(settled, workers, tmp_path)
         wait_for(lambda: not OutboundEmail.objects.filter(status=OutboxStatus.SENDING).exists(),
                  workers, tmp_path)
@@ -163,8 +177,11 @@ def test_two_workers_at_once_record_and_email_each_breach_once(world, tmp_path):
     assert_alerts_and_notices_once(len(clocks), ("breach",))
     statuses = assert_each_email_once(received)
     assert statuses == {OutboxStatus.SENT: 200} and sum(received.values()) == 200
+    shares = {w: breaches_logged(tmp_path, w) for w in ("race-a", "race-b")}
+    assert sum(shares.values()) == len(clocks)
     print(f"Two workers, {len(clocks)} breaches: alerts {SlaAlert.objects.count()}, "
-          f"notices {DeskNotification.objects.count()}, emails {statuses}, received {sum(received.values())}")
+          f"notices {DeskNotification.objects.count()}, emails {statuses}, "
+          f"received {sum(received.values())}, fired per worker {shares}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -191,3 +208,43 @@ def test_emails_wait_while_the_mail_server_is_down_and_go_once_it_is_up(world, t
     assert sorted(received.values()) == [1, 1]
     assert set(OutboundEmail.objects.values_list("attempts", flat=True)) == {2}
     print(f"SMTP down then up: received {sum(received.values())}, attempts 2 each")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pure_task_worker_runs_no_scan(world, tmp_path):
+    due_clocks_for(world, 1)
+    workers = [start_worker("tasks-only", free_port(), tmp_path, "--no-scheduler")]
+    try:
+        wait_for(WorkerHeartbeat.objects.filter(worker_id="tasks-only").exists, workers, tmp_path)
+        time.sleep(1.0)  # five scan intervals: a scheduler would have fired by now
+        assert workers[0].poll() is None
+    finally:
+        stop(workers[0])
+
+    assert not SlaAlert.objects.exists()
+    assert SlaClock.objects.get().breached_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_step_is_logged_and_the_cycle_goes_on(world, monkeypatch, caplog):
+    # A stand-in step that raises: no real step can be made to fail on demand here.
+    def broken_step():
+        raise RuntimeError("mail relay misconfigured")
+
+    monkeypatch.setattr(worker_command, "SCHEDULED_STEPS", (broken_step, worker_command.scan_sla))
+    due_clocks_for(world, 1)
+
+    worker_command.run_scheduled_cycle(threading.Event())
+
+    assert "Scheduled step broken_step failed" in caplog.text
+    assert SlaClock.objects.get().breached_at is not None
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(None, 1.0), ("0.2", 0.2), ("soon", 1.0), ("-1", 1.0)])
+def test_the_scan_interval_comes_from_the_environment(monkeypatch, value, seconds):
+    if value is None:
+        monkeypatch.delenv("VUORO_SCAN_INTERVAL", raising=False)
+    else:
+        monkeypatch.setenv("VUORO_SCAN_INTERVAL", value)
+
+    assert worker_command.scan_interval() == seconds

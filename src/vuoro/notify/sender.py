@@ -36,6 +36,9 @@ class SendResult:
     retried: int = 0
     unknown: int = 0
 
+    def __bool__(self) -> bool:
+        return bool(self.sent or self.failed or self.retried or self.unknown)
+
 
 class PermanentFailure(Exception):
     """The server refused for good (5xx, every recipient refused): do not try again."""

@@ -44,6 +44,9 @@ class ScanResult:
     warnings: int = 0
     breaches: int = 0
 
+    def __bool__(self) -> bool:
+        return bool(self.warnings or self.breaches)
+
 
 def _locked(queryset: QuerySet) -> QuerySet:
     if connection.features.has_select_for_update_skip_locked:

@@ -56,7 +56,9 @@ def run_scheduled_cycle(stop: threading.Event) -> None:
         if stop.is_set():
             return
         try:
-            step()
+            result = step()
+            if result:
+                logger.info("%s: %s", step.__name__, result)
         except Exception:  # noqa: BLE001 - one bad cycle must not end the worker
             logger.exception("Scheduled step %s failed", step.__name__)
         finally:
