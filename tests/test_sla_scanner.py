@@ -222,3 +222,20 @@ def test_an_alert_already_recorded_stamps_the_clock_and_tells_nobody_again(world
     clock.refresh_from_db()
     assert clock.breached_at is not None
     assert not DeskNotification.objects.exists() and not OutboundEmail.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_raised_priority_moves_the_clock_to_that_prioritys_policy(world):
+    ticket = assigned_ticket(world)
+    normal = SlaPolicy.objects.create(service=world.critical, priority=Priority.P3, resolution_minutes=60,
+                                      raise_priority_on_breach=True)
+    high = SlaPolicy.objects.create(service=world.critical, priority=Priority.P2, resolution_minutes=30)
+    clock = running_clock(ticket, policy=normal, warn_in=timedelta(hours=1), due_in=timedelta(minutes=-1))
+
+    scan_sla()
+
+    clock.refresh_from_db()
+    ticket.refresh_from_db()
+    assert (clock.policy, clock.target_seconds) == (high, 30 * 60)
+    assert clock.breached_at is not None
+    assert ticket.sla_due_at == clock.due_at

@@ -30,6 +30,7 @@ from vuoro.sla.models import (
     SlaClock,
     SlaClockEvent,
 )
+from vuoro.sla.services import clocks_follow_ticket
 from vuoro.tickets.models import EventKind, Priority, Ticket, TicketEvent
 
 # Which column falls due and which stamp records the firing, per alert kind.
@@ -80,7 +81,10 @@ def _candidates(kind: str, now: datetime, batch: int) -> Iterator[tuple[int, int
 
 
 def _raise_priority(ticket: Ticket, now: datetime) -> tuple[str, str] | None:
-    """One step up (P3 → P2), never past P1; a history row by the system (no actor)."""
+    """One step up (P3 → P2), never past P1; a history row by the system (no actor).
+
+    The clocks then follow the new priority's policy, as after any priority change.
+    """
     order = list(Priority.values)
     position = order.index(ticket.priority)
     if position == 0:
@@ -91,6 +95,7 @@ def _raise_priority(ticket: Ticket, now: datetime) -> tuple[str, str] | None:
     ticket.priority = new
     ticket.updated_at = now
     ticket.save(update_fields=["priority", "updated_at"])
+    clocks_follow_ticket(ticket=ticket, at=now, previous_status=ticket.status, previous_priority=old)
     return old, new
 
 
