@@ -26,7 +26,7 @@ from vuoro.calendars.businesstime import (  # noqa: E402
     country_holidays,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 HOUR = 3600
 FIRST = dt.datetime(2025, 1, 1, tzinfo=UTC).timestamp()
 LAST = dt.datetime(2028, 1, 1, tzinfo=UTC).timestamp()

@@ -37,7 +37,7 @@ def parse_instant(value: str, field: str) -> dt.datetime:
         raise ValidationError({field: [_("Not a date and time; use ISO 8601, e.g. 2026-03-29T08:00+03:00.")]}) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValidationError({field: [_("Give a time zone offset, e.g. 2026-03-29T08:00+03:00 or …Z for UTC.")]})
-    if not FIRST_YEAR <= moment.astimezone(dt.timezone.utc).year <= LAST_YEAR:
+    if not FIRST_YEAR <= moment.astimezone(dt.UTC).year <= LAST_YEAR:
         raise ValidationError({field: [_("The time must be between the years %(first)d and %(last)d.")
                                        % {"first": FIRST_YEAR, "last": LAST_YEAR}]})
     return moment
