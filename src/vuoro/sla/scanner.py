@@ -163,6 +163,7 @@ def fire_alert(*, clock_id: int, ticket_id: int, kind: str, now: datetime) -> Sl
         alert = _record_alert(clock, kind, now)
         if alert is None:
             return None
+        # Business time used when the threshold was crossed, which is what due_at/warn_at mean.
         used = clock.target_seconds if kind == SlaAlertKind.BREACH else (
             clock.target_seconds * clock.warning_percent / 100)
         SlaClockEvent.objects.create(
