@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 DAY = 86_400
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MAX_YEARS_AHEAD = 30
 
 
@@ -108,11 +108,8 @@ class BusinessCalendar:
         for day, intervals in self.exceptions.items():
             if find_overlaps(intervals):
                 raise CalendarError(f"overlapping intervals on {day.isoformat()}")
-        self._years: tuple[int, int] | None = None
-        self._starts: list[float] = []
-        self._ends: list[float] = []
-        self._cum: list[float] = []  # open seconds before span i
-        self._cum_end: list[float] = []  # open seconds up to the end of span i
+        self._year_spans_cache: dict[int, list[tuple[float, float]]] = {}
+        self._spans: _Spans | None = None
 
     # -- compiling ---------------------------------------------------------------------------
 
@@ -143,12 +140,20 @@ class BusinessCalendar:
             day += one
         return spans
 
-    def _compile(self, first: int, last: int) -> None:
+    def _compile(self, first: int, last: int) -> _Spans:
+        """Merge the spans of local years ``first``…``last``; each year is built only once.
+
+        The result is one immutable object swapped in whole, so a reader in another thread
+        sees either the old or the new compilation, never half of one.
+        """
         raw: list[tuple[float, float]] = []
         for year in range(first, last + 1):
-            raw.extend(self._year_spans(year))
+            if year not in self._year_spans_cache:
+                self._year_spans_cache[year] = self._year_spans(year)
+            raw.extend(self._year_spans_cache[year])
         raw.sort()
-        starts, ends = [], []
+        starts: list[float] = []
+        ends: list[float] = []
         for start, end in raw:
             if ends and start <= ends[-1]:
                 ends[-1] = max(ends[-1], end)
@@ -160,17 +165,24 @@ class BusinessCalendar:
             cum.append(total)
             total += end - start
             cum_end.append(total)
-        self._starts, self._ends, self._cum, self._cum_end = starts, ends, cum, cum_end
-        self._years = (first, last)
+        end_ts = dt.datetime(last + 1, 1, 1, tzinfo=self._zone).timestamp()
+        self._spans = _Spans(first, last, starts, ends, cum, cum_end, end_ts)
+        return self._spans
 
-    def _cover(self, ts: float) -> None:
-        """Compile so that the local years around ``ts`` are known (with a year's margin)."""
+    def _cover(self, ts: float) -> _Spans:
+        """Spans covering the local years around ``ts`` (with a year's margin)."""
+        spans = self._spans
         year = dt.datetime.fromtimestamp(ts, self._zone).year
-        if self._years is not None and self._years[0] < year < self._years[1]:
-            return
-        first, last = (year - 1, year + 1) if self._years is None else (
-            min(self._years[0], year - 1), max(self._years[1], year + 1))
-        self._compile(first, last)
+        if spans is not None and spans.first < year < spans.last:
+            return spans
+        if spans is None:
+            return self._compile(year - 1, year + 1)
+        return self._compile(min(spans.first, year - 1), max(spans.last, year + 1))
+
+    def _cover_beyond(self, spans: _Spans) -> _Spans:
+        if spans.last - spans.first > MAX_YEARS_AHEAD + 2:
+            raise CalendarError("the calendar does not open within 30 years")
+        return self._compile(spans.first, spans.last + 1)
 
     # -- questions ---------------------------------------------------------------------------
 
@@ -180,36 +192,29 @@ class BusinessCalendar:
             raise CalendarError("times must be timezone-aware")
         return at.timestamp()
 
-    def _position(self, ts: float) -> float:
-        """Open seconds in the compiled range before instant ``ts``."""
-        i = bisect_right(self._starts, ts) - 1
-        if i < 0:
-            return 0.0
-        return self._cum[i] + min(ts - self._starts[i], self._ends[i] - self._starts[i])
-
     def is_open(self, at: dt.datetime) -> bool:
         ts = self._ts(at)
-        self._cover(ts)
-        i = bisect_right(self._starts, ts) - 1
-        return i >= 0 and ts < self._ends[i]
+        spans = self._cover(ts)
+        i = bisect_right(spans.starts, ts) - 1
+        return i >= 0 and ts < spans.ends[i]
 
     def next_change(self, at: dt.datetime) -> dt.datetime | None:
         """When the open/closed state next flips after ``at``; None if not within 3 years."""
         ts = self._ts(at)
-        self._cover(ts)
+        spans = self._cover(ts)
         for _ in range(3):
-            i = bisect_right(self._starts, ts) - 1
-            if i >= 0 and ts < self._ends[i]:
-                flip = self._ends[i]
-            elif i + 1 < len(self._starts):
-                flip = self._starts[i + 1]
+            i = bisect_right(spans.starts, ts) - 1
+            if i >= 0 and ts < spans.ends[i]:
+                flip: float | None = spans.ends[i]
+            elif i + 1 < len(spans.starts):
+                flip = spans.starts[i + 1]
             else:
                 flip = None
             # A flip at or past the compiled end may be merged away by next year's openings.
-            if flip is not None and flip < self._compiled_end_ts():
+            if flip is not None and flip < spans.end_ts:
                 return dt.datetime.fromtimestamp(flip, UTC)
             try:
-                self._cover_beyond()
+                spans = self._cover_beyond(spans)
             except CalendarError:
                 return None
         return None
@@ -228,37 +233,44 @@ class BusinessCalendar:
         ts = self._ts(start)
         if seconds == 0:
             return start.astimezone(UTC)
-        self._cover(ts)
+        spans = self._cover(ts)
         # Growing the compiled range forwards never moves positions before its old end.
-        target = self._position(ts) + seconds
+        target = spans.position(ts) + seconds
         for _ in range(MAX_YEARS_AHEAD):
-            j = bisect_left(self._cum_end, target)
-            if j < len(self._cum_end):
-                due = self._starts[j] + (target - self._cum[j])
-                if due < self._compiled_end_ts():
+            j = bisect_left(spans.cum_end, target)
+            if j < len(spans.cum_end):
+                due = spans.starts[j] + (target - spans.cum[j])
+                if due < spans.end_ts:
                     return dt.datetime.fromtimestamp(due, UTC)
-            self._cover_beyond()
+            spans = self._cover_beyond(spans)
         raise CalendarError("the calendar does not open enough within 30 years")
 
     def business_time_between(self, a: dt.datetime, b: dt.datetime) -> dt.timedelta:
         """Open time from ``a`` to ``b`` (negative when ``b`` is before ``a``)."""
         ta, tb = self._ts(a), self._ts(b)
         self._cover(ta)
-        self._cover(tb)
-        return dt.timedelta(seconds=self._position(tb) - self._position(ta))
+        spans = self._cover(tb)  # grows the range that already covers ``ta``
+        return dt.timedelta(seconds=spans.position(tb) - spans.position(ta))
 
-    # -- growing the compiled range ------------------------------------------------------------
 
-    def _compiled_end_ts(self) -> float:
-        assert self._years is not None
-        return dt.datetime(self._years[1] + 1, 1, 1, tzinfo=self._zone).timestamp()
+@dataclass(frozen=True)
+class _Spans:
+    """Compiled, merged, half-open open spans (UTC seconds) for local years first…last."""
 
-    def _cover_beyond(self) -> None:
-        assert self._years is not None
-        first, last = self._years
-        if last - first > MAX_YEARS_AHEAD + 2:
-            raise CalendarError("the calendar does not open within 30 years")
-        self._compile(first, last + 1)
+    first: int
+    last: int
+    starts: list[float]
+    ends: list[float]
+    cum: list[float]  # open seconds before span i
+    cum_end: list[float]  # open seconds up to the end of span i
+    end_ts: float  # the first instant not compiled (local new year after ``last``)
+
+    def position(self, ts: float) -> float:
+        """Open seconds in the compiled range before instant ``ts``."""
+        i = bisect_right(self.starts, ts) - 1
+        if i < 0:
+            return 0.0
+        return self.cum[i] + min(ts - self.starts[i], self.ends[i] - self.starts[i])
 
 
 def always_open(timezone: str = "Europe/Helsinki") -> BusinessCalendar:
