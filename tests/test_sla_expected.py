@@ -71,7 +71,7 @@ def test_the_same_answer_in_swedish_whatever_language_is_active(world, office):
     ticket = request_at(world, SATURDAY_NIGHT)
     with translation.override("en"):
         text = told(ticket, "sv", SATURDAY_NIGHT)["text"]
-    assert text == "Din begäran behandlas från mån 23.11. kl. 8.00, nästa vardag."
+    assert text == "Ditt ärende behandlas från och med mån 23.11. kl. 8.00, nästa vardag."
 
 
 def test_during_opening_hours_the_request_is_handled_now_with_the_response_target(world, office):
@@ -124,7 +124,7 @@ def test_times_are_given_in_the_service_time_zone(world):
     ticket = request_at(world, SATURDAY_NIGHT)
     answer = told(ticket, "sv", SATURDAY_NIGHT)
     assert answer["at"] == dt.datetime(2026, 11, 23, 7, 0, tzinfo=dt.UTC)
-    assert answer["text"] == "Din begäran behandlas från mån 23.11. kl. 8.00, nästa vardag."
+    assert answer["text"] == "Ditt ärende behandlas från och med mån 23.11. kl. 8.00, nästa vardag."
 
 
 def test_the_portal_confirmation_tells_when_the_request_is_handled(client, world, office):

@@ -30,7 +30,7 @@ WEEKDAYS = {
 }
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-# English source (marked for the catalogues) → wording used until a catalogue translates it.
+# English source, translated by the catalogues.
 NOW = gettext_noop("Your request is being handled now.")
 NOW_WITH_TARGET = gettext_noop(
     "Your request is being handled now. You will get a first response by %(when)s.")
@@ -38,23 +38,6 @@ NEXT_BUSINESS_DAY = gettext_noop(
     "Your request will be handled from %(when)s, the next business day.")
 LATER = gettext_noop("Your request will be handled from %(when)s.")
 WHEN_OPEN = gettext_noop("Your request will be handled when the service opens.")
-FALLBACK = {
-    "fi": {
-        NOW: "Pyyntösi käsitellään heti.",
-        NOW_WITH_TARGET: "Pyyntösi käsitellään heti. Saat ensimmäisen vastauksen viimeistään %(when)s.",
-        NEXT_BUSINESS_DAY: "Pyyntösi käsitellään seuraavana arkipäivänä %(when)s alkaen.",
-        LATER: "Pyyntösi käsitellään %(when)s alkaen.",
-        WHEN_OPEN: "Pyyntösi käsitellään, kun palvelu avautuu.",
-    },
-    "sv": {
-        NOW: "Din begäran behandlas nu.",
-        NOW_WITH_TARGET: "Din begäran behandlas nu. Du får ett första svar senast %(when)s.",
-        NEXT_BUSINESS_DAY: "Din begäran behandlas från %(when)s, nästa vardag.",
-        LATER: "Din begäran behandlas från %(when)s.",
-        WHEN_OPEN: "Din begäran behandlas när tjänsten öppnar.",
-    },
-}
-
 
 def language_of(language: str | None) -> str:
     code = (language or settings.LANGUAGE_CODE)[:2].lower()
@@ -74,8 +57,6 @@ def format_moment(at: dt.datetime, language: str) -> str:
 def _sentence(source: str, language: str, **values: str) -> str:
     with override(language):
         text = gettext(source)
-    if text == source and language != "en":
-        text = FALLBACK[language][source]
     return text % values if values else text
 
 
