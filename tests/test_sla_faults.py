@@ -37,11 +37,11 @@ def start_worker(worker_id: str, smtp_port: int, log_dir: Path, *extra: str) -> 
     env = dict(
         os.environ,
         DATABASE_URL=database_url_of_test_db(),
-        DJANGO_SETTINGS_MODULE="tests.worker_settings",
-        PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
+        DJANGO_SETTINGS_MODULE="vuoro.settings",
         VUORO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(smtp_port),
+        VUORO_EMAIL_HOST="127.0.0.1",
+        VUORO_EMAIL_PORT=str(smtp_port),
+        VUORO_EMAIL_TIMEOUT="5",
         VUORO_SCAN_INTERVAL="0.2",
     )
     log = open(log_dir / f"{worker_id}.log", "wb")  # noqa: SIM115 - the child owns it

@@ -182,6 +182,13 @@ EMAIL_BACKEND = os.environ.get(
     "VUORO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("VUORO_FROM_EMAIL", "tuki@vuoro.example")
+EMAIL_HOST = os.environ.get("VUORO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("VUORO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("VUORO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("VUORO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("VUORO_EMAIL_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("VUORO_EMAIL_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("VUORO_EMAIL_TIMEOUT", "10"))
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

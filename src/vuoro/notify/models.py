@@ -22,6 +22,9 @@ class DeskNotification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="desk_notice_inbox")]
 
+    def __str__(self) -> str:
+        return self.text
+
 
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
@@ -47,3 +50,6 @@ class OutboundEmail(models.Model):
     class Meta:
         indexes = [models.Index(fields=["next_attempt_at"], name="outbox_due",
                                 condition=models.Q(status="pending"))]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"
