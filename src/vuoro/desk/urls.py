@@ -6,6 +6,7 @@ app_name = "desk"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("bulk/", views.bulk, name="bulk"),
+    path("notifications/", views.notifications, name="notifications"),
     path("new/", views.new_ticket, name="new"),
     path("new/category/", views.new_ticket_category, name="new_category"),
     path("new/requesters/", views.requester_lookup, name="requester_lookup"),

@@ -38,6 +38,8 @@ from vuoro.desk.forms import (
     parse_ticket_change,
     pick_person,
 )
+from vuoro.notify.selectors import desk_notifications_for
+from vuoro.notify.services import desk_notifications_mark_read
 from vuoro.tickets import access
 from vuoro.tickets.attachments import check_uploads
 from vuoro.tickets.models import TRANSITIONS, Channel, Level, Priority, Status, Ticket
@@ -429,3 +431,17 @@ def requester_lookup(request: HttpRequest) -> HttpResponse:
     people = desk_selectors.requester_search(user=request.user, text=request.GET.get("requester_q", ""))
     return render(request, "desk/_requester_options.html",
                   {"people": people, "text": request.GET.get("requester_q", "")})
+
+
+NOTICES_SHOWN = 100
+
+
+@desk_user_required
+@require_http_methods(["GET", "POST"])
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The person's desk inbox: SLA warnings and breaches and other notices; POST marks all read."""
+    if request.method == "POST":
+        desk_notifications_mark_read(user=request.user)
+        return redirect("desk:notifications")
+    notices = list(desk_notifications_for(user=request.user)[:NOTICES_SHOWN])
+    return render(request, "desk/notifications.html", {"notices": notices})

@@ -75,3 +75,9 @@ def outbox_mark_failed(*, emails: QuerySet[OutboundEmail], reason: str) -> int:
     return emails.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.UNKNOWN]).update(
         status=OutboxStatus.FAILED, last_error=reason,
     )
+
+
+def desk_notifications_mark_read(*, user: User, now: datetime | None = None) -> int:
+    """Mark all of the user's unread notices read; returns how many were unread."""
+    return DeskNotification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=now or timezone.now())

@@ -91,3 +91,11 @@ def time_left(ticket: Any, paused_ids: set[int] | None = None) -> SafeString:
                        css, css.removeprefix("sla-"), ticket.sla_due_at.isoformat(),
                        date_format(localtime(ticket.sla_due_at), "SHORT_DATETIME_FORMAT"),
                        duration_text(seconds))
+
+
+@register.simple_tag
+def unread_notice_count(user: Any) -> int:
+    """Unread desk notices of the signed-in person, for the navigation badge (one query)."""
+    from vuoro.notify.selectors import desk_notifications_for
+
+    return desk_notifications_for(user=user, unread_only=True).count()
