@@ -86,7 +86,7 @@ def test_each_change_is_one_history_row_with_old_and_new(world, ticket):
     rows = {e.field: (e.old_value, e.new_value, e.actor) for e in ticket.events.filter(kind=EventKind.CHANGED)}
     assert rows["status"] == ("new", "open", world.agent)
     assert rows["priority"] == ("P5", "P2", world.agent)
-    assert rows["assignee"][1] == str(world.agent2)
+    assert rows["assignee"][1] == world.agent2.display_name()
 
 
 def test_changing_impact_recomputes_priority(world, ticket):

@@ -20,7 +20,7 @@ class SlaPolicyForm(forms.ModelForm):
     def clean_warning_percent(self) -> int:
         value = self.cleaned_data["warning_percent"]
         if value is None or not 1 <= value <= 100:
-            raise forms.ValidationError(_("Warn at a share between 1 and 100 % of the target."))
+            raise forms.ValidationError(_("Warn at a share between 1 and 100 percent of the target."))
         return value
 
     def clean(self) -> dict[str, Any]:

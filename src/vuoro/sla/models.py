@@ -25,7 +25,7 @@ class SlaPolicy(models.Model):
     )
     first_response_minutes = models.PositiveIntegerField(_("first response target (business minutes)"), null=True, blank=True)
     resolution_minutes = models.PositiveIntegerField(_("resolution target (business minutes)"), null=True, blank=True)
-    warning_percent = models.PositiveSmallIntegerField(_("warn at (% of target)"), default=80)
+    warning_percent = models.PositiveSmallIntegerField(_("warn at (percent of target)"), default=80)
     pause_when_waiting = models.BooleanField(_("pause while waiting for the requester"), default=True)
     pause_when_on_hold = models.BooleanField(_("pause while on hold"), default=True)
     raise_priority_on_breach = models.BooleanField(_("raise priority on breach"), default=False)

@@ -112,6 +112,13 @@ def _record(ticket: Ticket, actor: User | None, kind: str, field: str = "", old:
     )
 
 
+def _shown(value: Team | User | None) -> str:
+    """How a team or person is written in the history: a person by name, not user name."""
+    if value is None:
+        return ""
+    return value.display_name() if isinstance(value, User) else str(value)
+
+
 def _store_attachments(ticket: Ticket, message: Message | None, actor: User | None,
                        uploads: list[CheckedUpload], internal: bool, now) -> list[Attachment]:  # type: ignore[no-untyped-def]
     stored = []
@@ -233,7 +240,7 @@ def ticket_create(*, actor: User | None, requester: User, service: Service,
             events = [TicketEvent(ticket=ticket, actor=creator, kind=EventKind.CREATED, created_at=now)]
             if assignee is not None:
                 events.append(TicketEvent(ticket=ticket, kind=EventKind.CHANGED, field="assignee",
-                                          new_value=str(assignee), internal=True, created_at=now))
+                                          new_value=_shown(assignee), internal=True, created_at=now))
             TicketEvent.objects.bulk_create(events)
             _store_attachments(ticket, None, creator, attachments or [], False, now)
             sla.clocks_start(ticket=ticket, at=now)
@@ -332,7 +339,7 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
                     continue
                 setattr(ticket, field, value)
                 _record(ticket, actor, EventKind.CHANGED, field,
-                        str(old) if old else "", str(value) if value else "", True, now)
+                        _shown(old), _shown(value), True, now)
                 changed.append(field)
                 continue
             if value == old:
