@@ -257,3 +257,10 @@ def test_portal_shows_no_service_level_line_without_clocks(world, login):
     ticket = f.ticket(world.requester_a, world.other, world.cat_other)
     body = login(world.requester_a).get(reverse("portal:ticket", args=[ticket.reference])).content.decode()
     assert 'id="service-level"' not in body
+
+
+def test_business_time_is_written_in_hours_not_days():
+    from vuoro.desk.templatetags.desk_tags import sla_duration
+
+    assert sla_duration(24 * 3600) == "24 h"
+    assert sla_duration(90 * 60) == "1 h 30 min"

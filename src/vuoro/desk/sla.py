@@ -22,14 +22,16 @@ WARNING_SECONDS = 3600
 KIND_ORDER = {ClockKind.FIRST_RESPONSE: 0, ClockKind.RESOLUTION: 1}
 
 
-def duration_text(seconds: float) -> str:
+def duration_text(seconds: float, *, days_too: bool = True) -> str:
     """A length of time as people read it in a queue: "2 h 15 min", "3 d 4 h", "-35 min".
 
     Time still left is rounded down and time overdue up, so a row never looks better than it is.
+    Business time is written in hours only (``days_too=False``): 24 business hours are three
+    working days, not one day.
     """
     negative = seconds < 0
     minutes = math.ceil(-seconds / 60) if negative else math.floor(seconds / 60)
-    days, rest = divmod(minutes, 24 * 60)
+    days, rest = divmod(minutes, 24 * 60) if days_too else (0, minutes)
     hours, minutes = divmod(rest, 60)
     if days:
         text = _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}

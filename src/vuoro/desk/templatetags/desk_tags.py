@@ -74,7 +74,8 @@ def get_value(data: Any, key: str) -> str:
 
 @register.filter
 def sla_duration(seconds: float | None) -> str:
-    return "—" if seconds is None else duration_text(seconds)
+    """A business-time length (target, used, left) in hours and minutes."""
+    return "—" if seconds is None else duration_text(seconds, days_too=False)
 
 
 @register.simple_tag

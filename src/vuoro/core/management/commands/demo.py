@@ -13,5 +13,5 @@ class Command(BaseCommand):
         self.stdout.write("Demo data loaded." if loaded else "Demo data already present.")
         self.stdout.write("\nDemo log-ins (password for all: %s)" % DEMO_PASSWORD)
         for username, role, *_rest in DEMO_USERS:
-            self.stdout.write(f"  {role.label:<16} {username}")
+            self.stdout.write(f"  {role.label:<24} {username}")
         self.stdout.write("")
