@@ -98,7 +98,7 @@ def _restart_resolution(ticket: Ticket, changes: _Changes, at: dt.datetime) -> N
 
 
 def _recompute(ticket: Ticket, changes: _Changes, at: dt.datetime) -> None:
-    """Follow a priority change: the new policy's targets, keeping the time already used."""
+    """Follow a priority or service change: the new policy's targets, keeping the time used."""
     policy = policy_for(ticket.service_id, ticket.priority)
     targets = policy_targets(policy)
     note = f"priority {ticket.priority}"
@@ -146,18 +146,20 @@ def _settle(ticket: Ticket, changes: _Changes, at: dt.datetime) -> None:
 
 
 def clocks_follow_ticket(*, ticket: Ticket, at: dt.datetime, previous_status: str,
-                         previous_priority: str, first_response: bool = False) -> None:
-    """Move the ticket's clocks after a write that changed its status, priority or first response.
+                         previous_priority: str, first_response: bool = False,
+                         service_changed: bool = False) -> None:
+    """Move the ticket's clocks after a write that changed its status, priority, service or
+    first response.
 
     In order: a reopen (resolved/closed → active) restarts the resolution clock as a new cycle;
-    a priority change moves the clocks to the new policy, keeping the time used (a kind the new
+    a priority or service change moves the clocks to the new policy, keeping the time used (a kind the new
     policy lacks stops, one it adds starts); the first public reply by the desk stops the first
     response clock; then every clock follows the status (stopped when resolved or closed, paused
     while waiting or on hold if the policy says so, running otherwise). Does nothing, without a
     query, when none of these changed.
     """
     status_changed = ticket.status != previous_status
-    priority_changed = ticket.priority != previous_priority
+    priority_changed = ticket.priority != previous_priority or service_changed
     if not (status_changed or priority_changed or first_response):
         return
     changes = _Changes(_locked_clocks(ticket))

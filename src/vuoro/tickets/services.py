@@ -112,8 +112,8 @@ def _record(ticket: Ticket, actor: User | None, kind: str, field: str = "", old:
     )
 
 
-def _shown(value: Team | User | None) -> str:
-    """How a team or person is written in the history: a person by name, not user name."""
+def _shown(value: Any) -> str:
+    """How a related row is written in the history: a person by name, not user name."""
     if value is None:
         return ""
     return value.display_name() if isinstance(value, User) else str(value)
@@ -307,11 +307,37 @@ def message_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
     return message
 
 
-CHANGEABLE = ("status", "priority", "impact", "urgency", "team", "assignee")
+CHANGEABLE = ("status", "priority", "impact", "urgency", "service", "category", "team", "assignee")
+RELATIONS = ("service", "category", "team", "assignee")
+
+
+def _relation_error(field: str, value: Any) -> str | None:
+    """Why ``value`` cannot be set as the ticket's ``field``, if it cannot."""
+    if field == "assignee" and value is not None and (not value.uses_desk or not value.is_active):
+        return _("This person cannot be assigned tickets.")
+    if field == "service" and (value is None or not value.active):
+        return _("Choose an active service.")
+    if field == "category" and value is not None and not value.active:
+        return _("Choose an active category.")
+    return None
+
+
+def _keep_category_in_service(ticket: Ticket, actor: User, changes: dict[str, Any],
+                              changed: list[str], now) -> str | None:  # type: ignore[no-untyped-def]
+    """A new service drops a category of the old one; a category must belong to the service."""
+    if ticket.category_id is None or ticket.category.service_id == ticket.service_id:
+        return None
+    if "category" in changes:
+        return _("Choose a category of the ticket's service.")
+    _record(ticket, actor, EventKind.CHANGED, "category", _shown(ticket.category), "", False, now)
+    ticket.category = None
+    changed.append("category")
+    return None
 
 
 def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
-    """Change status, priority, impact, urgency, team or assignee; returns the fields changed.
+    """Change status, priority, impact, urgency, service, category, team or assignee; returns
+    the fields changed (a new service drops a category that belongs to the old one).
 
     Refuses a status the workflow does not allow from the current one and an assignee who
     cannot work on tickets. Locks the ticket row; one history row per changed field.
@@ -329,17 +355,16 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
         changed: list[str] = []
         for field, value in changes.items():
             old = getattr(ticket, field)
-            if field in ("team", "assignee"):
-                old_id = getattr(ticket, f"{field}_id")
-                new_id = value.pk if value is not None else None
-                if old_id == new_id:
+            if field in RELATIONS:
+                if getattr(ticket, f"{field}_id") == (value.pk if value is not None else None):
                     continue
-                if field == "assignee" and value is not None and (not value.uses_desk or not value.is_active):
-                    errors["assignee"] = [_("This person cannot be assigned tickets.")]
+                problem = _relation_error(field, value)
+                if problem:
+                    errors[field] = [problem]
                     continue
                 setattr(ticket, field, value)
-                _record(ticket, actor, EventKind.CHANGED, field,
-                        _shown(old), _shown(value), True, now)
+                internal = field in ("team", "assignee")
+                _record(ticket, actor, EventKind.CHANGED, field, _shown(old), _shown(value), internal, now)
                 changed.append(field)
                 continue
             if value == old:
@@ -363,6 +388,9 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
             kind = EventKind.REOPENED if field == "status" and old in (Status.RESOLVED, Status.CLOSED) else EventKind.CHANGED
             _record(ticket, actor, kind, field, old, value, False, now)
             changed.append(field)
+        category_problem = _keep_category_in_service(ticket, actor, changes, changed, now)
+        if category_problem:
+            errors["category"] = [category_problem]
         if errors:
             raise ValidationError(errors)
         if ("impact" in changes or "urgency" in changes) and "priority" not in changes:
@@ -375,7 +403,8 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
             ticket.updated_at = now
             ticket.save(update_fields=sorted(set(changed) | {"updated_at"}))
             sla.clocks_follow_ticket(ticket=ticket, at=now, previous_status=previous_status,
-                                     previous_priority=previous_priority)
+                                     previous_priority=previous_priority,
+                                     service_changed="service" in changed)
     return [c for c in changed if c in CHANGEABLE]
 
 
