@@ -64,3 +64,15 @@ def test_inactive_service_is_refused(world, ticket):
     world.critical.save()
     with pytest.raises(ValidationError):
         ticket_change(actor=world.agent, ticket=ticket, service=world.critical)
+
+
+def test_api_moves_a_ticket_to_another_service(world, ticket, client):
+    token = f.api_token(world.agent)
+    response = client.patch(f"/api/v1/tickets/{ticket.reference}",
+                            {"service": world.critical.slug, "category": world.cat_critical.slug},
+                            content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert response.json()["service"]["slug"] == world.critical.slug
+    unknown = client.patch(f"/api/v1/tickets/{ticket.reference}", {"service": "no-such-service"},
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert unknown.status_code == 400 and "service" in unknown.json()["errors"]

@@ -143,6 +143,8 @@ class TicketChangeIn(Schema):
     priority: PriorityValue | None = None
     impact: LevelValue | None = None
     urgency: LevelValue | None = None
+    service: Slug | None = Field(None, description="Short name of the service to move the ticket to.")
+    category: Slug | None = Field(None, description="Short name of a category of the ticket's (new) service, or null to clear.")
     team: Id | None = Field(None, description="Team id, or null to clear.")
     assignee: Id | None = Field(None, description="User id, or null to clear.")
 

@@ -33,6 +33,7 @@ from vuoro.api.schemas import (
     TicketOut,
     TicketPageOut,
 )
+from vuoro.catalog.models import Category, Service
 from vuoro.tickets import selectors, services
 from vuoro.tickets.attachments import check_uploads
 from vuoro.tickets.models import Channel, Ticket
@@ -130,10 +131,20 @@ def get_ticket(request: HttpRequest, reference: Path[Reference]) -> Any:
     return presenters.ticket_detail(_visible_ticket(user, reference), user)
 
 
-def _changes(payload: TicketChangeIn) -> dict[str, Any]:
-    """The fields sent, with team and assignee ids turned into rows (null clears them)."""
+def _changes(payload: TicketChangeIn, ticket: Ticket) -> dict[str, Any]:
+    """The fields sent, with ids and short names turned into rows (null clears team, assignee
+    and category)."""
     changes = payload.dict(exclude_unset=True)
     errors: dict[str, list[str]] = {}
+    if "service" in changes:
+        changes["service"] = Service.objects.filter(slug=changes["service"] or "").first()
+        if changes["service"] is None:
+            errors["service"] = [_("There is no service with this short name.")]
+    if changes.get("category") is not None:
+        service = changes.get("service") or ticket.service
+        changes["category"] = Category.objects.filter(service=service, slug=changes["category"]).first()
+        if changes["category"] is None:
+            errors["category"] = [_("The service has no category with this short name.")]
     if changes.get("team") is not None:
         changes["team"] = Team.objects.filter(pk=changes["team"]).first()
         if changes["team"] is None:
@@ -152,12 +163,13 @@ def _changes(payload: TicketChangeIn) -> dict[str, Any]:
 
 @router.patch("/tickets/{reference}", response={200: TicketOut, **ERRORS}, summary="Change a ticket")
 def change_ticket(request: HttpRequest, payload: TicketChangeIn, reference: Path[Reference]) -> Any:
-    """Status, priority, impact, urgency, team and assignee; the service desk only."""
+    """Status, priority, impact, urgency, service, category, team and assignee; the service
+    desk only."""
     user: User = request.auth  # type: ignore[attr-defined]
     ticket = _visible_ticket(user, reference)
     if not user.uses_desk:
         raise PermissionDenied(_("You cannot change this ticket."))
-    services.ticket_change(actor=user, ticket=ticket, **_changes(payload))
+    services.ticket_change(actor=user, ticket=ticket, **_changes(payload, ticket))
     return presenters.ticket_detail(_visible_ticket(user, reference), user)
 
 
