@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "vuoro.catalog",
     "vuoro.tickets",
     "vuoro.sla",
+    "vuoro.coverage",
     "vuoro.notify",
     "vuoro.portal",
     "vuoro.desk",

@@ -19,6 +19,7 @@ from vuoro.accounts.models import DESK_ROLES, AssignmentStrategy, Team, User
 from vuoro.catalog.forms import validate_answers
 from vuoro.catalog.models import Category, RoutingRule, Service
 from vuoro.core.sanitize import body_to_html
+from vuoro.coverage.services import coverage_decide_at_intake
 from vuoro.sla import services as sla
 from vuoro.tickets import access, priority
 from vuoro.tickets.attachments import CheckedUpload
@@ -244,6 +245,7 @@ def ticket_create(*, actor: User | None, requester: User, service: Service,
             TicketEvent.objects.bulk_create(events)
             _store_attachments(ticket, None, creator, attachments or [], False, now)
             sla.clocks_start(ticket=ticket, at=now)
+            coverage_decide_at_intake(ticket=ticket, at=now)
     except IntegrityError:
         if idempotency_key:
             earlier = Ticket.objects.filter(created_by=creator, idempotency_key=idempotency_key).first()

@@ -1,0 +1,33 @@
+"""Coverage per service is configured in the admin; decisions are shown, never edited."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from vuoro.coverage.models import OutOfHoursDecision, ServiceCoverage
+
+
+@admin.register(ServiceCoverage)
+class ServiceCoverageAdmin(admin.ModelAdmin):
+    list_display = ("service", "model", "partner_team", "out_of_hours_calendar")
+    list_filter = ("model",)
+    list_select_related = ("service", "partner_team", "out_of_hours_calendar")
+    ordering = ("service__order", "service__name_fi")
+    fields = ("service", "model", "partner_team", "out_of_hours_calendar", "notes")
+
+
+@admin.register(OutOfHoursDecision)
+class OutOfHoursDecisionAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "decided_at", "action", "reason", "handled_by", "model",
+                    "service_open", "covered", "critical", "next_opening", "partner_team")
+    list_filter = ("action", "handled_by", "model", "reason")
+    list_select_related = ("ticket", "partner_team")
+    date_hierarchy = "decided_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -1,0 +1,64 @@
+"""The out-of-hours decision at intake, and routing the ticket to the partner when it handles it."""
+
+import datetime as dt
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import F
+
+from vuoro.calendars.selectors import business_calendar_for
+from vuoro.catalog.models import Service
+from vuoro.coverage.decide import Action, HandledBy, decide
+from vuoro.coverage.models import CoverageModel, OutOfHoursDecision, ServiceCoverage
+from vuoro.tickets.models import EventKind, Ticket, TicketEvent
+
+
+def _coverage(service: Service) -> ServiceCoverage | None:
+    try:
+        return service.coverage  # type: ignore[no-any-return]
+    except ObjectDoesNotExist:
+        return None
+
+
+def coverage_decide_at_intake(*, ticket: Ticket, at: dt.datetime) -> OutOfHoursDecision:
+    """Decide and store what happens to a new ticket out of hours; one row per ticket.
+
+    Runs inside the intake transaction: one SELECT (the service, its calendar and coverage) and
+    one INSERT, plus compiling a calendar the process has not seen yet. When the partner handles
+    the ticket now, the ticket moves to the partner team with an internal history row. Called
+    once per ticket; a second call fails on the one-row-per-ticket constraint.
+    """
+    service = Service.objects.select_related(
+        "calendar", "coverage__partner_team", "coverage__out_of_hours_calendar"
+    ).get(pk=ticket.service_id)
+    coverage = _coverage(service)
+    model = coverage.model if coverage is not None else CoverageModel.NONE
+    hours = business_calendar_for(service.calendar)
+    service_open = hours.is_open(at)
+    covered = False
+    if coverage is not None and model != CoverageModel.NONE and not service_open:
+        partner_hours = coverage.out_of_hours_calendar
+        covered = partner_hours is None or business_calendar_for(partner_hours).is_open(at)
+    decision = decide(service_open=service_open, covered=covered, critical=service.critical,
+                      priority=ticket.priority, stops_work=ticket.stops_work)
+    partner_team = coverage.partner_team if coverage is not None and model != CoverageModel.NONE else None
+    row = OutOfHoursDecision.objects.create(
+        ticket=ticket, action=decision.action.value, reason=decision.reason.value, model=model,
+        handled_by=decision.handled_by.value, service_open=service_open, covered=covered,
+        critical=service.critical, decided_at=at,
+        next_opening=hours.next_opening(at) if decision.action == Action.DEFER else None,
+        partner_team=partner_team,
+    )
+    if decision.action == Action.HANDLE_NOW and decision.handled_by == HandledBy.PARTNER:
+        _route_to_partner(ticket, partner_team, at)  # type: ignore[arg-type]
+    return row
+
+
+def _route_to_partner(ticket: Ticket, team, at: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+    if team is None or ticket.team_id == team.pk:
+        return
+    old = ticket.team
+    Ticket.objects.filter(pk=ticket.pk).update(team=team, updated_at=F("updated_at"))
+    ticket.team = team
+    TicketEvent.objects.create(ticket=ticket, kind=EventKind.CHANGED, field="team",
+                               old_value="" if old is None else str(old), new_value=str(team),
+                               internal=True, created_at=at)
