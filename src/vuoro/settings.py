@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "vuoro.sla",
     "vuoro.coverage",
     "vuoro.notify",
+    "vuoro.oncall",
     "vuoro.portal",
     "vuoro.desk",
     "vuoro.api",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("attachments/<int:pk>/", ticket_views.attachment_download, name="attachment_download"),
     path("portal/", include("vuoro.portal.urls")),
     path("desk/", include("vuoro.desk.urls")),
+    path("oncall/", include("vuoro.oncall.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
