@@ -153,7 +153,20 @@ def test_admin_page_shows_who_is_on_call_the_week_gaps_and_the_feed(world, login
     text = response.content.decode()
     assert "Nobody on call" in text
     assert world.agent.display_name() in text
-    assert "/oncall/feed/" in text
+    assert selectors.feed_path("schedule", schedule.pk) in text
+    assert selectors.feed_path("person", world.agent2.pk) in text
+
+
+@time_machine.travel(dt.datetime(2026, 3, 4, 10, tzinfo=dt.UTC), tick=False)
+def test_admin_page_warns_of_a_layer_with_nobody(world, login):
+    schedule = weekly([])
+    world.admin.is_staff = world.admin.is_superuser = True
+    world.admin.language = "en"
+    world.admin.save()
+    response = login(world.admin).get(f"/admin/oncall/schedule/{schedule.pk}/change/")
+    text = response.content.decode()
+    assert "Layer weekly has nobody in it." in text
+    assert "Nobody on call" in text
 
 
 def test_admin_refuses_an_unknown_zone(world, login):

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from vuoro.accounts.models import User
 from vuoro.oncall.models import Layer, LayerMember, Override, Schedule
 from vuoro.oncall.schedule import ScheduleError
 from vuoro.oncall.selectors import feed_path, people_by_id, pure_schedule
@@ -122,14 +123,32 @@ class ScheduleAdmin(admin.ModelAdmin):
                 for a, b in gaps
             ),
         )
-        return format_html("<ul>{}{}</ul>", rows, warning)
+        empty = format_html_join(
+            "",
+            '<li class="errornote">{}</li>',
+            (
+                (_("Layer %(layer)s has nobody in it.") % {"layer": layer.name},)
+                for layer in obj.layers.filter(members__isnull=True)
+            ),
+        )
+        return format_html("<ul>{}{}{}</ul>", rows, warning, empty)
 
     @admin.display(description=gettext_lazy("calendar feed"))
     def feed(self, obj: Schedule) -> SafeString | str:
         if not obj.pk:
             return "–"
         url = settings.BASE_URL + feed_path("schedule", obj.pk)
-        return format_html('<a href="{0}">{0}</a>', url)
+        people = User.objects.filter(oncall_layers__layer__schedule=obj).distinct().order_by("pk")
+        personal = format_html_join(
+            "",
+            '<li>{}: <a href="{}">{}</a></li>',
+            (
+                (person.display_name(), link, link)
+                for person in people
+                for link in [settings.BASE_URL + feed_path("person", person.pk)]
+            ),
+        )
+        return format_html('<a href="{0}">{0}</a><ul>{1}</ul>', url, personal)
 
 
 @admin.register(Layer)
