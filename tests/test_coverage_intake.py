@@ -11,11 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import factories as f
-from vuoro.accounts.models import Team
+from vuoro.accounts.models import AssignmentStrategy, Team
 from vuoro.calendars.models import Calendar, OpeningHours
 from vuoro.coverage.demo import load_coverage_demo
 from vuoro.coverage.models import CoverageModel, OutOfHoursDecision, ServiceCoverage
 from vuoro.coverage.services import coverage_decide_at_intake
+from vuoro.tickets import access
 from vuoro.tickets.models import Ticket, TicketEvent
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -73,6 +74,18 @@ def test_work_stopping_request_on_a_covered_critical_service_goes_to_the_partner
     assert Ticket.objects.get(pk=ticket.pk).team == world.partner_team
     [event] = team_events(ticket)
     assert (event.old_value, event.new_value, event.internal) == ("Desk", "Night partner", True)
+
+
+def test_routing_to_the_partner_drops_the_desk_assignee_and_lets_the_partner_see_it(world, hours):
+    world.desk_team.assignment_strategy = AssignmentStrategy.ROUND_ROBIN
+    world.desk_team.save()
+    cover(world.critical, world.partner_team)
+    ticket, _decision = intake(world, world.critical, world.cat_critical, SATURDAY_NIGHT, stops_work="yes")
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.team, stored.assignee) == (world.partner_team, None)
+    assignee_events = TicketEvent.objects.filter(ticket=ticket, field="assignee").order_by("id")
+    assert [e.new_value for e in assignee_events][-1] == ""
+    assert access.can_view(world.partner, stored)
 
 
 def test_ordinary_request_out_of_hours_waits_for_monday_morning(world, hours):
@@ -208,3 +221,13 @@ def test_decisions_are_read_only_in_the_admin(login, world, hours):
     assert client.get(reverse("admin:coverage_outofhoursdecision_changelist")).status_code == 200
     assert client.get(reverse("admin:coverage_outofhoursdecision_add")).status_code == 403
     assert client.get(reverse("admin:coverage_servicecoverage_add")).status_code == 200
+
+
+def test_demo_data_gets_coverage_for_email_and_erp(db):
+    from vuoro.core.demo import load_demo
+
+    load_demo()
+    assert load_coverage_demo() == 2
+    covered = ServiceCoverage.objects.select_related("service", "partner_team")
+    assert {c.service.slug for c in covered} == {"email", "erp"}
+    assert {c.partner_team.name for c in covered} == {"Päivystyskumppani"}

@@ -3,7 +3,6 @@
 import datetime as dt
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import F
 
 from vuoro.calendars.selectors import business_calendar_for
 from vuoro.catalog.models import Service
@@ -24,8 +23,9 @@ def coverage_decide_at_intake(*, ticket: Ticket, at: dt.datetime) -> OutOfHoursD
 
     Runs inside the intake transaction: one SELECT (the service, its calendar and coverage) and
     one INSERT, plus compiling a calendar the process has not seen yet. When the partner handles
-    the ticket now, the ticket moves to the partner team with an internal history row. Called
-    once per ticket; a second call fails on the one-row-per-ticket constraint.
+    the ticket now, it moves to the partner team, unassigned, with internal history rows (one
+    UPDATE and one INSERT more). Called once per ticket; a second call fails on the
+    one-row-per-ticket constraint rather than deciding twice.
     """
     service = Service.objects.select_related(
         "calendar", "coverage__partner_team", "coverage__out_of_hours_calendar"
@@ -54,11 +54,17 @@ def coverage_decide_at_intake(*, ticket: Ticket, at: dt.datetime) -> OutOfHoursD
 
 
 def _route_to_partner(ticket: Ticket, team, at: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+    """Move the ticket to the partner team; a desk assignee picked at intake is not on duty now."""
     if team is None or ticket.team_id == team.pk:
         return
-    old = ticket.team
-    Ticket.objects.filter(pk=ticket.pk).update(team=team, updated_at=F("updated_at"))
-    ticket.team = team
-    TicketEvent.objects.create(ticket=ticket, kind=EventKind.CHANGED, field="team",
-                               old_value="" if old is None else str(old), new_value=str(team),
-                               internal=True, created_at=at)
+    old_team, old_assignee = ticket.team, ticket.assignee
+    Ticket.objects.filter(pk=ticket.pk).update(team=team, assignee=None)
+    ticket.team, ticket.assignee = team, None
+    events = [TicketEvent(ticket=ticket, kind=EventKind.CHANGED, field="team",
+                          old_value="" if old_team is None else str(old_team), new_value=str(team),
+                          internal=True, created_at=at)]
+    if old_assignee is not None:
+        events.append(TicketEvent(ticket=ticket, kind=EventKind.CHANGED, field="assignee",
+                                  old_value=old_assignee.display_name(), new_value="",
+                                  internal=True, created_at=at))
+    TicketEvent.objects.bulk_create(events)
