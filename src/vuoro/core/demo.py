@@ -5,6 +5,7 @@ from django.db import transaction
 from vuoro.accounts.models import AssignmentStrategy, Organisation, Role, Team, User
 from vuoro.calendars.services import builtin_calendars
 from vuoro.catalog.models import Category, FieldKind, FormField, RoutingRule, Service
+from vuoro.coverage.demo import load_coverage_demo
 from vuoro.sla.demo import load_sla_demo
 
 DEMO_PASSWORD = "vuoro-demo"
@@ -141,4 +142,5 @@ def load_demo() -> bool:
                             name_en="New access rights", name_sv="Nya behörigheter", order=2)
     RoutingRule.objects.create(service=erp, category=invoice, team=apps)
     load_sla_demo()
+    load_coverage_demo()
     return True
