@@ -23,7 +23,7 @@ from vuoro.calendars.businesstime import (
 )
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MINUTE = dt.timedelta(minutes=1)
 EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

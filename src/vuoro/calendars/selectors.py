@@ -20,8 +20,6 @@ from vuoro.calendars.businesstime import (
 )
 from vuoro.calendars.models import Calendar
 
-ALWAYS_OPEN_KEY = ("always-open", "Europe/Helsinki")
-
 
 @lru_cache(maxsize=256)
 def _compiled(calendar_id: int, version: dt.datetime | None) -> BusinessCalendar:

@@ -80,6 +80,9 @@ class ReferenceCounter(models.Model):
     year = models.PositiveIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
 
 class Ticket(models.Model):
     reference = models.CharField(_("reference"), max_length=32, unique=True)
@@ -197,6 +200,9 @@ class Message(models.Model):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
 
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {'note' if self.internal else 'reply'} {self.created_at:%Y-%m-%d %H:%M}"
+
 
 def attachment_path(instance: "Attachment", filename: str) -> str:
     return f"{instance.ticket.created_at:%Y/%m}/{instance.ticket_id}/{uuid.uuid4().hex}"
@@ -256,6 +262,9 @@ class TicketEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind} {self.field}".strip()
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.pk is not None:

@@ -11,7 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         loaded = load_demo()
         self.stdout.write("Demo data loaded." if loaded else "Demo data already present.")
-        self.stdout.write("\nDemo log-ins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo log-ins (password for all: {DEMO_PASSWORD})")
         for username, role, *_rest in DEMO_USERS:
             self.stdout.write(f"  {role.label:<24} {username}")
         self.stdout.write("")
