@@ -18,6 +18,9 @@ urlpatterns = [
     path("portal/", include("vuoro.portal.urls")),
     path("desk/", include("vuoro.desk.urls")),
     path("oncall/", include("vuoro.oncall.urls")),
+    path("pages/", include("vuoro.paging.urls")),
+    path("runbooks/", include("vuoro.runbooks.urls")),
+    path("partner/", include("vuoro.partner.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,8 @@
 """Who takes a service's requests out of hours, and what was decided for each request at intake."""
 
+import datetime as dt
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -110,6 +113,18 @@ class OutOfHoursDecision(models.Model):
         "accounts.Team", verbose_name=_("partner team"), on_delete=models.SET_NULL,
         null=True, blank=True, related_name="+",
     )
+    # What happened next, recorded as it happens (``services.ooh_record``); first times only.
+    caught_at = models.DateTimeField(_("caught at"), null=True, blank=True)
+    caught_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("caught by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    partner_actions = models.PositiveIntegerField(_("partner actions"), default=0)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    paged_at = models.DateTimeField(_("first page at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("first acknowledged at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by_partner = models.BooleanField(_("resolved by the partner"), default=False)
 
     class Meta:
         ordering = ["-decided_at", "-id"]
@@ -119,3 +134,18 @@ class OutOfHoursDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.action}"
+
+    @property
+    def time_to_catch(self) -> dt.timedelta | None:
+        return None if self.caught_at is None else self.caught_at - self.decided_at
+
+    @property
+    def time_to_acknowledge(self) -> dt.timedelta | None:
+        """From the first page to its first acknowledgement."""
+        if self.acknowledged_at is None or self.paged_at is None:
+            return None
+        return self.acknowledged_at - self.paged_at
+
+    @property
+    def escalated(self) -> bool:
+        return self.escalated_at is not None

@@ -2,7 +2,10 @@
 
 import datetime as dt
 
+from enum import StrEnum
+
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import F
 
 from vuoro.calendars.selectors import business_calendar_for
 from vuoro.catalog.models import Service
@@ -68,3 +71,34 @@ def _route_to_partner(ticket: Ticket, team, at: dt.datetime) -> None:  # type: i
                                   old_value=old_assignee.display_name(), new_value="",
                                   internal=True, created_at=at))
     TicketEvent.objects.bulk_create(events)
+
+
+class Fact(StrEnum):
+    """Something that happened to an out-of-hours ticket, for the monthly review."""
+
+    CAUGHT = "caught"  # a partner took it
+    PARTNER_ACTION = "partner_action"  # a partner did something on it (triage, runbook step, call…)
+    ESCALATED = "escalated"  # handed on: dispatched to a team or person, or a page opened
+    PAGED = "paged"  # a page was opened
+    ACKNOWLEDGED = "acknowledged"  # a page was acknowledged
+    RESOLVED = "resolved"  # the ticket was resolved
+
+
+def ooh_record(*, ticket_id: int, fact: Fact, at: dt.datetime, user=None) -> int:  # type: ignore[no-untyped-def]
+    """Record a fact on the ticket's out-of-hours decision; first occurrences only.
+
+    Only tickets decided out of hours (not ``normal``) collect figures. One UPDATE, meant to run
+    inside the transaction that makes the change. Returns the rows changed (0 or 1).
+    """
+    rows = OutOfHoursDecision.objects.filter(ticket_id=ticket_id).exclude(action=Action.NORMAL.value)
+    if fact == Fact.PARTNER_ACTION:
+        return rows.update(partner_actions=F("partner_actions") + 1)
+    if fact == Fact.CAUGHT:
+        return rows.filter(caught_at__isnull=True).update(
+            caught_at=at, caught_by=user, partner_actions=F("partner_actions") + 1)
+    if fact == Fact.RESOLVED:
+        by_partner = user is not None and getattr(user, "role", "") == "partner"
+        return rows.filter(resolved_at__isnull=True).update(resolved_at=at, resolved_by_partner=by_partner)
+    field = {Fact.ESCALATED: "escalated_at", Fact.PAGED: "paged_at",
+             Fact.ACKNOWLEDGED: "acknowledged_at"}[fact]
+    return rows.filter(**{f"{field}__isnull": True}).update(**{field: at})

@@ -240,6 +240,11 @@ class EventKind(models.TextChoices):
     NOTED = "noted", _("Internal note")
     ATTACHED = "attached", _("Attachment added")
     REOPENED = "reopened", _("Reopened")
+    CAUGHT = "caught", _("Caught by the partner")
+    DISPATCHED = "dispatched", _("Dispatched")
+    CALL_LOGGED = "call_logged", _("Call logged")
+    RUNBOOK = "runbook", _("Runbook")
+    PAGE = "page", _("Page")
 
 
 class TicketEvent(models.Model):

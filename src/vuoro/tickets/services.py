@@ -5,7 +5,7 @@ that same transaction, so a crash leaves either the whole change or none of it.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +19,7 @@ from vuoro.accounts.models import DESK_ROLES, AssignmentStrategy, Team, User
 from vuoro.catalog.forms import validate_answers
 from vuoro.catalog.models import Category, RoutingRule, Service
 from vuoro.core.sanitize import body_to_html
-from vuoro.coverage.services import coverage_decide_at_intake
+from vuoro.coverage.services import Fact, coverage_decide_at_intake, ooh_record
 from vuoro.sla import services as sla
 from vuoro.tickets import access, priority
 from vuoro.tickets.attachments import CheckedUpload
@@ -407,7 +407,14 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
             sla.clocks_follow_ticket(ticket=ticket, at=now, previous_status=previous_status,
                                      previous_priority=previous_priority,
                                      service_changed="service" in changed)
+            if ticket.status == Status.RESOLVED and previous_status != Status.RESOLVED:
+                _on_resolved(ticket, actor, now)
     return [c for c in changed if c in CHANGEABLE]
+
+
+def _on_resolved(ticket: Ticket, actor: User, now: datetime) -> None:
+    """What follows a resolution, inside the same transaction."""
+    ooh_record(ticket_id=ticket.pk, fact=Fact.RESOLVED, at=now, user=actor)
 
 
 def tickets_bulk_change(*, actor: User, tickets: list[Ticket], **changes: Any) -> dict[str, list[str]]:
