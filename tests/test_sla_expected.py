@@ -135,3 +135,18 @@ def test_the_portal_confirmation_tells_when_the_request_is_handled(client, world
     assert response.status_code == 200
     assert "käsitellään seuraavana arkipäivänä ma 23.11. klo 8.00 alkaen" in response.text
     assert 'datetime="2026-11-23T' in response.text
+
+
+def test_a_work_stopping_saturday_night_request_on_a_covered_service_is_handled_now(world, office):
+    from vuoro.coverage.models import CoverageModel, ServiceCoverage
+
+    ServiceCoverage.objects.create(service=world.other, model=CoverageModel.CATCH_DISPATCH,
+                                   partner_team=world.partner_team)
+    with time_machine.travel(SATURDAY_NIGHT, tick=False):
+        urgent = f.ticket(world.requester_a, world.other, stops_work="yes")
+        ordinary = f.ticket(world.requester_a, world.other, stops_work="no")
+    answer = told(urgent, "en", SATURDAY_NIGHT)
+    assert answer["open_now"] is True
+    assert answer["text"] == (
+        "The service is closed now, but your request stops work, so support on duty is handling it now.")
+    assert told(ordinary, "en", SATURDAY_NIGHT)["at"] == MONDAY_EIGHT

@@ -14,11 +14,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, override
 
 from vuoro.calendars.businesstime import BusinessCalendar
 from vuoro.calendars.selectors import business_calendar_for
+from vuoro.coverage.decide import Action
 from vuoro.sla.selectors import first_response_due
 from vuoro.tickets.models import Ticket
 
@@ -38,6 +40,8 @@ NEXT_BUSINESS_DAY = gettext_noop(
     "Your request will be handled from %(when)s, the next business day.")
 LATER = gettext_noop("Your request will be handled from %(when)s.")
 WHEN_OPEN = gettext_noop("Your request will be handled when the service opens.")
+ON_DUTY_NOW = gettext_noop(
+    "The service is closed now, but your request stops work, so support on duty is handling it now.")
 
 def language_of(language: str | None) -> str:
     code = (language or settings.LANGUAGE_CODE)[:2].lower()
@@ -72,6 +76,15 @@ def next_business_day(calendar: BusinessCalendar, day: dt.date) -> dt.date:
     return following
 
 
+def _handled_now_out_of_hours(ticket: Ticket) -> bool:
+    """Intake judged the request urgent and someone on duty (partner or on-call) takes it now."""
+    try:
+        decision = ticket.out_of_hours_decision
+    except ObjectDoesNotExist:
+        return False
+    return decision.action == Action.HANDLE_NOW.value
+
+
 def expected_handling(ticket: Ticket, language: str | None, now: dt.datetime | None = None) -> dict[str, Any]:
     """``{"at", "text", "open_now"}``: when handling starts and a sentence saying so."""
     language = language_of(language)
@@ -84,6 +97,8 @@ def expected_handling(ticket: Ticket, language: str | None, now: dt.datetime | N
         text = (_sentence(NOW_WITH_TARGET, language, when=format_moment(due.astimezone(zone), language))
                 if due else _sentence(NOW, language))
         return {"at": now, "text": text, "open_now": True}
+    if _handled_now_out_of_hours(ticket):
+        return {"at": now, "text": _sentence(ON_DUTY_NOW, language), "open_now": True}
     opening = calendar.next_opening(now)
     if opening is None:
         return {"at": None, "text": _sentence(WHEN_OPEN, language), "open_now": False}
