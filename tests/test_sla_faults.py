@@ -4,12 +4,8 @@ Each SLA warning and breach is recorded, noticed and emailed exactly once, even 
 killed with SIGKILL mid-way, when two workers race, and when the mail server is down for a while.
 """
 
-import os
 import random
 import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -21,57 +17,13 @@ from django.utils import timezone
 
 from tests import factories as f
 from tests.smtp_recorder import SmtpServer, free_port, one_line
-from tests.test_worker_process import database_url_of_test_db
+from tests.worker_harness import kill, start_worker, stop, wait_for
 from vuoro.core.management.commands import worker as worker_command
 from vuoro.core.models import WorkerHeartbeat
 from vuoro.notify.models import DeskNotification, OutboundEmail, OutboxStatus
 from vuoro.notify.sender import recover_stuck_sends
 from vuoro.sla.models import ClockKind, ClockState, SlaAlert, SlaClock
 from vuoro.tickets.models import Ticket
-
-REPO = Path(__file__).resolve().parent.parent
-WAIT_SECONDS = 30
-
-
-def start_worker(worker_id: str, smtp_port: int, log_dir: Path, *extra: str) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url_of_test_db(),
-        DJANGO_SETTINGS_MODULE="vuoro.settings",
-        VUORO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        VUORO_EMAIL_HOST="127.0.0.1",
-        VUORO_EMAIL_PORT=str(smtp_port),
-        VUORO_EMAIL_TIMEOUT="5",
-        VUORO_SCAN_INTERVAL="0.2",
-    )
-    log = open(log_dir / f"{worker_id}.log", "wb")  # noqa: SIM115 - the child owns it
-    return subprocess.Popen(
-        [sys.executable, "-m", "vuoro.cli", "worker", "--no-reload", "--no-startup-delay",
-         "--worker-id", worker_id, "--interval", "0.2", *extra],
-        env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-    )
-
-
-def stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-
-
-def wait_for(predicate, workers, log_dir: Path, timeout: float = WAIT_SECONDS) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if any(w.poll() is not None for w in workers):
-            break
-        time.sleep(0.05)
-    logs = "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(log_dir.glob("*.log")))
-    pytest.fail(f"condition not reached in {timeout}s; worker logs:\n{logs}")
 
 
 def due_clocks_for(world, count: int, *, warned: bool = False) -> list[SlaClock]:
@@ -126,17 +78,16 @@ def test_a_worker_killed_mid_way_leaves_every_alert_and_email_exactly_once(world
     clocks = due_clocks_for(world, 30)
     server = SmtpServer().start()
     seed = random.randrange(1_000_000)
-    workers = [start_worker("fault-a", server.port, tmp_path)]
+    workers = [start_worker("fault-a", tmp_path, smtp_port=server.port)]
     try:
         started = {"first alert": SlaAlert.objects.exists,
                    "first email sent": OutboundEmail.objects.filter(status=OutboxStatus.SENT).exists}
         wait_for(started[kill_when], workers, tmp_path)
         time.sleep(random.Random(seed).uniform(0, 0.1))
-        workers[0].send_signal(signal.SIGKILL)
-        workers[0].wait(timeout=10)
+        kill(workers[0])
         at_kill = (SlaAlert.objects.count(), OutboundEmail.objects.filter(status=OutboxStatus.SENT).count())
 
-        workers.append(start_worker("fault-b", server.port, tmp_path))
+        workers.append(start_worker("fault-b", tmp_path, smtp_port=server.port))
         wait_for(settled, workers[1:], tmp_path)
         stop(workers[1])
         unknown = recover_stuck_sends(now=timezone.now() + timedelta(minutes=3))
@@ -161,7 +112,8 @@ def test_two_workers_at_once_record_and_email_each_breach_once(world, tmp_path):
     due_at = {c.pk: c.due_at for c in clocks}
     SlaClock.objects.update(due_at=timezone.now() + timedelta(days=1))
     server = SmtpServer().start()
-    workers = [start_worker("race-a", server.port, tmp_path), start_worker("race-b", server.port, tmp_path)]
+    workers = [start_worker("race-a", tmp_path, smtp_port=server.port),
+               start_worker("race-b", tmp_path, smtp_port=server.port)]
     try:
         wait_for(lambda: WorkerHeartbeat.objects.count() == 2, workers, tmp_path)
         SlaClock.objects.update(due_at=min(due_at.values()))  # all due at once, both workers up
@@ -188,7 +140,7 @@ def test_two_workers_at_once_record_and_email_each_breach_once(world, tmp_path):
 def test_emails_wait_while_the_mail_server_is_down_and_go_once_it_is_up(world, tmp_path):
     due_clocks_for(world, 1, warned=True)
     port = free_port()
-    workers = [start_worker("smtp-down", port, tmp_path)]
+    workers = [start_worker("smtp-down", tmp_path, smtp_port=port)]
     server = SmtpServer(port=port)
     try:
         wait_for(lambda: OutboundEmail.objects.filter(attempts__gte=1).count() == 2, workers, tmp_path)
@@ -213,7 +165,7 @@ def test_emails_wait_while_the_mail_server_is_down_and_go_once_it_is_up(world, t
 @pytest.mark.django_db(transaction=True)
 def test_a_pure_task_worker_runs_no_scan(world, tmp_path):
     due_clocks_for(world, 1)
-    workers = [start_worker("tasks-only", free_port(), tmp_path, "--no-scheduler")]
+    workers = [start_worker("tasks-only", tmp_path, "--no-scheduler", smtp_port=free_port())]
     try:
         wait_for(WorkerHeartbeat.objects.filter(worker_id="tasks-only").exists, workers, tmp_path)
         time.sleep(1.0)  # five scan intervals: a scheduler would have fired by now
