@@ -8,6 +8,27 @@ from tests import factories as f
 from vuoro.accounts.models import AssignmentStrategy, Role
 
 
+def pytest_collection_modifyitems(config, items):
+    """Deselect (not skip) ``postgres_only`` tests when the tests do not run on PostgreSQL."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" in engine:
+        return
+    deselected = [item for item in items if item.get_closest_marker("postgres_only")]
+    if not deselected:
+        return
+    items[:] = [item for item in items if not item.get_closest_marker("postgres_only")]
+    config.hook.pytest_deselected(items=deselected)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    message = (f"deselected {len(deselected)} postgres_only test(s): the database is {engine}, "
+               "not PostgreSQL (set DATABASE_URL=postgres://... to run them)")
+    if reporter is not None:
+        reporter.write_line(message)
+    else:
+        print(message)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     """Tests make many users; PBKDF2's deliberate slowness is not what they measure."""
