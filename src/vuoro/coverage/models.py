@@ -68,6 +68,15 @@ class ServiceCoverage(models.Model):
         help_text=_("When the partner covers. Empty: whenever the service's own hours are closed."),
     )
     notes = models.TextField(_("agreed instructions"), blank=True)
+    escalation_policy = models.ForeignKey(
+        "paging.EscalationPolicy",
+        verbose_name=_("escalation policy"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="coverages",
+        help_text=_("Who is paged, and in which order, when the service needs someone at once."),
+    )
 
     class Meta:
         ordering = ["service__order", "service__name_fi"]

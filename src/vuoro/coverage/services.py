@@ -1,17 +1,19 @@
 """The out-of-hours decision at intake, and routing the ticket to the partner when it handles it."""
 
 import datetime as dt
-
+import logging
 from enum import StrEnum
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import F
 
 from vuoro.calendars.selectors import business_calendar_for
 from vuoro.catalog.models import Service
 from vuoro.coverage.decide import Action, HandledBy, decide
-from vuoro.coverage.models import CoverageModel, OutOfHoursDecision, ServiceCoverage
+from vuoro.coverage.models import CoverageModel, DecisionReason, OutOfHoursDecision, ServiceCoverage
 from vuoro.tickets.models import EventKind, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
 
 
 def _coverage(service: Service) -> ServiceCoverage | None:
@@ -53,7 +55,22 @@ def coverage_decide_at_intake(*, ticket: Ticket, at: dt.datetime) -> OutOfHoursD
     )
     if decision.action == Action.HANDLE_NOW and decision.handled_by == HandledBy.PARTNER:
         _route_to_partner(ticket, partner_team, at)  # type: ignore[arg-type]
+    if decision.action == Action.HANDLE_NOW and decision.handled_by == HandledBy.DESK:
+        _page_desk_on_call(ticket, coverage, at)
     return row
+
+
+def _page_desk_on_call(ticket: Ticket, coverage: ServiceCoverage | None, at: dt.datetime) -> None:
+    """Page the service's escalation policy; a service without one is left to the desk queue."""
+    if coverage is None or coverage.escalation_policy_id is None:
+        return
+    from vuoro.paging.services import page_open
+
+    try:
+        page_open(ticket=ticket, policy=coverage.escalation_policy, now=at,
+                  reason=str(DecisionReason.URGENT_CRITICAL.label))
+    except ValidationError:  # a policy that cannot run must not lose the request
+        logger.exception("Could not page for ticket %s", ticket.reference)
 
 
 def _route_to_partner(ticket: Ticket, team, at: dt.datetime) -> None:  # type: ignore[no-untyped-def]

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from vuoro.paging import views
 
 app_name = "paging"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("ack/<str:token>/", views.acknowledge_by_link, name="ack"),
+    path("<int:page_id>/acknowledge/", views.acknowledge_at_desk, name="acknowledge"),
+]

@@ -20,6 +20,7 @@ from vuoro.catalog.forms import validate_answers
 from vuoro.catalog.models import Category, RoutingRule, Service
 from vuoro.core.sanitize import body_to_html
 from vuoro.coverage.services import Fact, coverage_decide_at_intake, ooh_record
+from vuoro.paging.services import pages_resolve_for_ticket
 from vuoro.sla import services as sla
 from vuoro.tickets import access, priority
 from vuoro.tickets.attachments import CheckedUpload
@@ -415,6 +416,7 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
 def _on_resolved(ticket: Ticket, actor: User, now: datetime) -> None:
     """What follows a resolution, inside the same transaction."""
     ooh_record(ticket_id=ticket.pk, fact=Fact.RESOLVED, at=now, user=actor)
+    pages_resolve_for_ticket(ticket=ticket, by=actor, now=now)
 
 
 def tickets_bulk_change(*, actor: User, tickets: list[Ticket], **changes: Any) -> dict[str, list[str]]:

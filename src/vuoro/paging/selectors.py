@@ -1,0 +1,44 @@
+"""Reads on pages, scoped by the acting user through ``tickets.access``."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from vuoro.accounts.models import User
+from vuoro.paging.models import Page
+from vuoro.tickets import access
+from vuoro.tickets.models import Ticket
+
+
+def pages_visible_to(user: User) -> QuerySet[Page]:
+    """Pages of the tickets the user may work on; nothing for requesters."""
+    if not (user.is_authenticated and user.uses_desk):
+        return Page.objects.none()
+    return Page.objects.filter(ticket__in=access.tickets_visible_to(user))
+
+
+def pages_for_ticket(*, user: User, ticket: Ticket) -> list[Page]:
+    """The ticket's pages, newest first, with their events; empty if the user may not see them."""
+    if not access.can_work_on(user, ticket):
+        return []
+    return list(
+        Page.objects.filter(ticket=ticket)
+        .select_related("acknowledged_by", "opened_by", "policy")
+        .prefetch_related("events__user")
+        .order_by("-opened_at", "-id")
+    )
+
+
+def page_get(*, user: User, page_id: int) -> Page | None:
+    return pages_visible_to(user).select_related("ticket", "acknowledged_by").filter(pk=page_id).first()
+
+
+def pages_list(*, user: User, status: str | None = None, after_id: int | None = None,
+               limit: int = 50) -> list[Page]:
+    """Newest first, keyset by id."""
+    qs = pages_visible_to(user).select_related("ticket", "acknowledged_by").order_by("-id")
+    if status:
+        qs = qs.filter(status=status)
+    if after_id is not None:
+        qs = qs.filter(pk__lt=after_id)
+    return list(qs[:limit])
