@@ -1,32 +1,59 @@
-"""The outbox sender: claim due emails, send each once, record what happened.
+"""The outbox senders: claim due rows, send each once, record what happened.
 
-Each row is marked ``sending`` and committed before the mail server is contacted, and marked
-``sent`` after. A sender killed in between leaves the row in ``sending``; the watchdog turns it
-``unknown`` and nothing resends it automatically, so a crash costs at most one message whose
-fate is unknown and never a duplicate. Outcomes are fenced by ``claimed_at``: a late answer
-from an old claim cannot overwrite a newer one.
+Two outboxes share one pattern: ``OutboundEmail`` (desk mail by SMTP) and ``OutboundMessage``
+(paging through each contact kind's transport). Each row is marked ``sending`` and committed
+before the provider is contacted, and settled after. A sender killed in between leaves the row
+in ``sending``; the watchdog turns it ``unknown`` and nothing resends it automatically, so a
+crash costs at most one message whose fate is unknown and never a duplicate. Outcomes are
+fenced by ``claimed_at``: a late answer from an old claim cannot overwrite a newer one.
 """
 
 import logging
-import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from vuoro.notify import selectors
-from vuoro.notify.models import OutboundEmail, OutboxStatus
+from vuoro.notify.models import (
+    AttemptOutcome,
+    DeliveryAttempt,
+    MessageStatus,
+    OutboundEmail,
+    OutboundMessage,
+    OutboxStatus,
+)
+from vuoro.notify.transports import (
+    PERMANENT,
+    SENT,
+    TRANSIENT,
+    Delivery,
+    PermanentFailure,
+    deliver_message,
+    message_id_for,
+    smtp_send,
+)
+
+__all__ = ["PermanentFailure", "SendResult", "claim_next", "claim_message", "deliver",
+           "recover_stuck_messages", "recover_stuck_sends", "retry_delay", "message_retry_delay",
+           "send_message", "send_messages", "send_one", "send_outbox"]
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
+# Pages are urgent: retry sooner, give up sooner (an operator sees the failure in the admin).
+MESSAGE_MAX_ATTEMPTS = 8
+MESSAGE_FIRST_RETRY_SECONDS = 15
+MESSAGE_MAX_RETRY_SECONDS = 600
 STUCK_AFTER = timedelta(minutes=2)
-DEFAULT_TIMEOUT_SECONDS = 10
+
+Row = TypeVar("Row", bound=models.Model)
 
 
 @dataclass(frozen=True)
@@ -40,72 +67,113 @@ class SendResult:
         return bool(self.sent or self.failed or self.retried or self.unknown)
 
 
-class PermanentFailure(Exception):
-    """The server refused for good (5xx, every recipient refused): do not try again."""
+def backoff(attempts: int, *, first: int, cap: int) -> timedelta:
+    """``first`` seconds after the first failed attempt, doubling, at most ``cap``."""
+    return timedelta(seconds=min(first * 2 ** max(attempts - 1, 0), cap))
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """30 s after the first failed attempt, doubling, at most an hour."""
-    return timedelta(seconds=min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS))
+    """Email: 30 s after the first failed attempt, doubling, at most an hour."""
+    return backoff(attempts, first=FIRST_RETRY_SECONDS, cap=MAX_RETRY_SECONDS)
 
 
-def claim_next(now: datetime) -> OutboundEmail | None:
-    """Take the next due pending email and commit it as ``sending``; None when none is due.
+def message_retry_delay(attempts: int) -> timedelta:
+    """Paging messages: 15 s after the first failed attempt, doubling, at most ten minutes."""
+    return backoff(attempts, first=MESSAGE_FIRST_RETRY_SECONDS, cap=MESSAGE_MAX_RETRY_SECONDS)
+
+
+# --- shared outbox mechanics (both outboxes use the same status values) -----------------------
+
+
+def _claim(model: type[Row], due: QuerySet[Row], now: datetime) -> Row | None:
+    """Take the first due pending row and commit it as ``sending``; None when none is due.
 
     Rows locked by another sender are skipped (PostgreSQL); the status compare-and-set makes
     the claim exclusive on every database.
     """
     with transaction.atomic():
-        due = selectors.outbox_due(now=now)
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        email = due.first()
-        if email is None:
+        row = due.first()
+        if row is None:
             return None
-        claimed = OutboundEmail.objects.filter(pk=email.pk, status=OutboxStatus.PENDING).update(
+        claimed = model._default_manager.filter(pk=row.pk, status=OutboxStatus.PENDING).update(
             status=OutboxStatus.SENDING, claimed_at=now,
         )
         if not claimed:
             return None
-    email.status, email.claimed_at = OutboxStatus.SENDING, now
-    return email
+    row.status, row.claimed_at = OutboxStatus.SENDING, now  # type: ignore[attr-defined]
+    return row
+
+
+def _settle(model: type[Row], row: Row, **fields: object) -> bool:
+    """Record an outcome unless another claim took the row meanwhile."""
+    return bool(model._default_manager.filter(
+        pk=row.pk, claimed_at=row.claimed_at,  # type: ignore[attr-defined]
+        status__in=[OutboxStatus.SENDING, OutboxStatus.UNKNOWN],
+    ).update(**fields))
+
+
+def _recover(model: type[models.Model], now: datetime) -> int:
+    """Rows left in ``sending`` for over two minutes become ``unknown``; returns how many."""
+    stuck = model._default_manager.filter(status=OutboxStatus.SENDING,
+                                          claimed_at__lt=now - STUCK_AFTER)
+    count = stuck.update(status=OutboxStatus.UNKNOWN,
+                         last_error="The sender stopped while sending; the outcome is unknown.")
+    if count:
+        logger.warning("Marked %d stuck %s rows as outcome unknown", count, model._meta.model_name)
+    return count
+
+
+def _record(row: Row, fields: dict[str, object], also: models.Model | None = None) -> str:
+    """Settle a sent row (and save ``also`` with it); returns the status it ends in.
+
+    ``unknown`` when the outcome could not be recorded (the row was claimed anew meanwhile, or
+    the database failed): the row is then left to the watchdog, never sent again from here.
+    """
+    try:
+        with transaction.atomic():
+            recorded = _settle(type(row), row, **fields)
+            if also is not None:
+                also.save()
+    except Exception:  # noqa: BLE001 - the send happened; the watchdog settles the row
+        logger.exception("Could not record the outcome of %s %s", row._meta.model_name, row.pk)
+        recorded = False
+    return str(fields["status"]) if recorded else OutboxStatus.UNKNOWN
+
+
+def _drain(claim: Callable[[datetime], Row | None], send: Callable[[Row, datetime], str],
+           now: datetime, batch: int) -> SendResult:
+    """Claim and send up to ``batch`` rows, one claim and one commit per row."""
+    counts = dict.fromkeys(OutboxStatus.values, 0)
+    for _ in range(batch):
+        row = claim(now)
+        if row is None:
+            break
+        outcome = send(row, now)
+        counts[outcome] += 1
+        if outcome != OutboxStatus.SENT:
+            logger.warning("%s %s: %s", row._meta.model_name, row.pk, outcome)
+    return SendResult(sent=counts[OutboxStatus.SENT], failed=counts[OutboxStatus.FAILED],
+                      retried=counts[OutboxStatus.PENDING], unknown=counts[OutboxStatus.UNKNOWN])
+
+
+# --- email ------------------------------------------------------------------------------------
+
+
+def claim_next(now: datetime) -> OutboundEmail | None:
+    """Take the next due pending email and commit it as ``sending``; None when none is due."""
+    return _claim(OutboundEmail, selectors.outbox_due(now=now), now)
 
 
 def message_id(email: OutboundEmail) -> str:
     """Stable per row, so a receiving server can drop a copy an operator chose to resend."""
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "vuoro.invalid"
-    return f"<vuoro-outbox-{email.pk}@{domain}>"
+    return message_id_for("outbox", email.pk)
 
 
 def deliver(email: OutboundEmail) -> None:
     """Hand one email to the configured backend; raises on any refusal or network error."""
-    timeout = getattr(settings, "EMAIL_TIMEOUT", None) or DEFAULT_TIMEOUT_SECONDS
-    mail = EmailMessage(
-        subject=email.subject, body=email.body, from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[email.to], connection=get_connection(fail_silently=False, timeout=timeout),
-        headers={"Message-ID": message_id(email), "Auto-Submitted": "auto-generated"},
-    )
-    try:
-        accepted = mail.send(fail_silently=False)
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _text in exc.recipients.values()]
-        if all(code >= 500 for code in codes):
-            raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
-        raise
-    except smtplib.SMTPResponseException as exc:
-        if exc.smtp_code >= 500:
-            raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
-        raise
-    if not accepted:
-        raise PermanentFailure("the backend accepted no recipient")
-
-
-def _settle(email: OutboundEmail, **fields: object) -> bool:
-    """Record an outcome unless another claim took the row meanwhile."""
-    return bool(OutboundEmail.objects.filter(
-        pk=email.pk, claimed_at=email.claimed_at,
-        status__in=[OutboxStatus.SENDING, OutboxStatus.UNKNOWN],
-    ).update(**fields))
+    smtp_send(to=email.to, subject=email.subject, body=email.body, message_id=message_id(email))
 
 
 def _outcome(email: OutboundEmail, now: datetime) -> dict[str, object]:
@@ -126,37 +194,13 @@ def _outcome(email: OutboundEmail, now: datetime) -> dict[str, object]:
 
 
 def send_one(email: OutboundEmail, now: datetime) -> str:
-    """Send a claimed email and record the outcome; returns the status it ends in.
-
-    ``unknown`` when the outcome could not be recorded (the row was claimed anew meanwhile, or
-    the database failed): the row is then left to the watchdog, never sent again from here.
-    """
-    fields = _outcome(email, now)
-    try:
-        recorded = _settle(email, **fields)
-    except Exception:  # noqa: BLE001 - the send happened; the watchdog settles the row
-        logger.exception("Could not record the outcome of email %s", email.pk)
-        recorded = False
-    return str(fields["status"]) if recorded else OutboxStatus.UNKNOWN
+    """Send a claimed email and record the outcome; returns the status it ends in."""
+    return _record(email, _outcome(email, now))
 
 
 def send_outbox(*, now: datetime | None = None, batch: int = 50) -> SendResult:
-    """Send up to ``batch`` due emails, one claim and one commit per email.
-
-    Safe to run in many processes at once: each email is claimed by one sender only.
-    """
-    now = now or timezone.now()
-    counts = dict.fromkeys(OutboxStatus.values, 0)
-    for _ in range(batch):
-        email = claim_next(now)
-        if email is None:
-            break
-        outcome = send_one(email, now)
-        counts[outcome] += 1
-        if outcome != OutboxStatus.SENT:
-            logger.warning("Email %s to %s: %s", email.pk, email.to, outcome)
-    return SendResult(sent=counts[OutboxStatus.SENT], failed=counts[OutboxStatus.FAILED],
-                      retried=counts[OutboxStatus.PENDING], unknown=counts[OutboxStatus.UNKNOWN])
+    """Send up to ``batch`` due emails. Safe to run in many processes at once."""
+    return _drain(claim_next, send_one, now or timezone.now(), batch)
 
 
 def recover_stuck_sends(*, now: datetime | None = None) -> int:
@@ -165,10 +209,50 @@ def recover_stuck_sends(*, now: datetime | None = None) -> int:
     The sender that claimed them died or hung: the message may or may not have left, so it is
     not resent automatically; an operator decides (admin action "send again").
     """
-    now = now or timezone.now()
-    stuck = OutboundEmail.objects.filter(status=OutboxStatus.SENDING, claimed_at__lt=now - STUCK_AFTER)
-    count = stuck.update(status=OutboxStatus.UNKNOWN,
-                         last_error="The sender stopped while sending; the outcome is unknown.")
-    if count:
-        logger.warning("Marked %d stuck emails as outcome unknown", count)
-    return count
+    return _recover(OutboundEmail, now or timezone.now())
+
+
+# --- paging messages --------------------------------------------------------------------------
+
+
+def claim_message(now: datetime) -> OutboundMessage | None:
+    """Take the next due pending message and commit it as ``sending``; None when none is due."""
+    return _claim(OutboundMessage, selectors.messages_due(now=now), now)
+
+
+def _message_fields(message: OutboundMessage, delivery: Delivery, now: datetime) -> dict[str, object]:
+    """The row's fields after one try: sent, failed for good, retried later or unknown."""
+    attempts = message.attempts + 1
+    error = "" if delivery.outcome == SENT else (delivery.detail or delivery.outcome)
+    if delivery.outcome == SENT:
+        return {"status": MessageStatus.SENT, "attempts": attempts, "sent_at": timezone.now(),
+                "last_error": ""}
+    if delivery.outcome == PERMANENT or (delivery.outcome == TRANSIENT and attempts >= MESSAGE_MAX_ATTEMPTS):
+        return {"status": MessageStatus.FAILED, "attempts": attempts, "last_error": error}
+    if delivery.outcome == TRANSIENT:
+        return {"status": MessageStatus.PENDING, "attempts": attempts, "last_error": error,
+                "next_attempt_at": now + message_retry_delay(attempts), "claimed_at": None}
+    return {"status": MessageStatus.UNKNOWN, "attempts": attempts, "last_error": error}
+
+
+def send_message(message: OutboundMessage, now: datetime) -> str:
+    """Send a claimed message, write its ``DeliveryAttempt`` and settle it; returns the status.
+
+    The attempt row is written even when the settle is fenced out (the try did happen).
+    ``unknown`` when the outcome could not be recorded; the watchdog then owns the row.
+    """
+    delivery = deliver_message(message)
+    attempt = DeliveryAttempt(message_id=message.pk, at=timezone.now(),
+                              outcome=AttemptOutcome(delivery.outcome),
+                              http_status=delivery.http_status, detail=delivery.detail[:2000])
+    return _record(message, _message_fields(message, delivery, now), also=attempt)
+
+
+def send_messages(*, now: datetime | None = None, batch: int = 50) -> SendResult:
+    """Send up to ``batch`` due paging messages. Safe to run in many processes at once."""
+    return _drain(claim_message, send_message, now or timezone.now(), batch)
+
+
+def recover_stuck_messages(*, now: datetime | None = None) -> int:
+    """Mark messages left in ``sending`` for over two minutes as ``unknown``; never resent blindly."""
+    return _recover(OutboundMessage, now or timezone.now())
