@@ -169,6 +169,11 @@ def test_colleague_with_organisation_view_sees_the_organisations_tickets(world, 
 
 
 def test_partner_sees_only_tickets_of_their_team_without_emails(world, api):
+    # Partners see only services whose out-of-hours coverage names their team.
+    from vuoro.coverage.models import CoverageModel, ServiceCoverage
+
+    ServiceCoverage.objects.create(service=world.other, model=CoverageModel.CATCH_DISPATCH,
+                                   partner_team=world.partner_team)
     routed = f.ticket(world.requester_a, world.other, world.cat_other)
     f.ticket(world.requester_a, world.other, world.cat_other)
     Ticket.objects.filter(pk=routed.pk).update(team=world.partner_team)

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import factories as f
+from vuoro.coverage.models import CoverageModel, ServiceCoverage
 from vuoro.tickets.models import Channel, Message, Status, Ticket, TicketEvent
 from vuoro.tickets.selectors import ticket_timeline
 from vuoro.tickets.services import ticket_change
@@ -37,7 +38,14 @@ def login(client):
 
 @pytest.fixture
 def tickets(world):
-    """One ticket on each side: the desk team's, the partner team's, and one assigned to the partner."""
+    """One ticket on each side: the desk team's, the partner team's, and one assigned to the partner.
+
+    The partner covers both services out of hours: partners see only tickets of services whose
+    coverage names their team (the services have no hours, so intake still decides "normal").
+    """
+    for service in (world.critical, world.other):
+        ServiceCoverage.objects.create(service=service, model=CoverageModel.CATCH_DISPATCH,
+                                       partner_team=world.partner_team)
     desk_ticket = f.ticket(world.requester_a, world.other, world.cat_other, subject="Printer jams")
     partner_ticket = f.ticket(world.requester_b, world.critical, world.cat_critical,
                               subject="Mailbox full", stops_work="yes", affected="many")
@@ -71,16 +79,21 @@ def test_anonymous_visitor_is_sent_to_sign_in(client):
 
 
 def test_partner_sees_only_tickets_of_their_team_or_assigned_to_them(world, tickets, login):
-    response = login(world.partner).get(QUEUE)
-    assert set(shown_references(response)) == {tickets["partner"].reference,
-                                               tickets["assigned"].reference}
+    # Partners work in their console: the desk queue sends them there, and it lists their scope.
+    client = login(world.partner)
+    assert client.get(QUEUE)["Location"] == reverse("partner:queue")
+    shown = re.findall(r'class="incoming[^"]*" data-reference="([^"]+)"',
+                       client.get(reverse("partner:queue")).content.decode())
+    assert set(shown) == {tickets["partner"].reference, tickets["assigned"].reference}
 
 
 def test_partner_cannot_open_a_ticket_outside_their_scope(world, tickets, login):
     client = login(world.partner)
     response = client.get(reverse("desk:ticket", args=[tickets["desk"].reference]))
     assert response.status_code == 404
-    assert client.get(reverse("desk:ticket", args=[tickets["partner"].reference])).status_code == 200
+    # A ticket in scope opens in the partner console, which logs the view.
+    response = client.get(reverse("desk:ticket", args=[tickets["partner"].reference]))
+    assert response["Location"] == reverse("partner:ticket", args=[tickets["partner"].reference])
 
 
 def test_service_owner_sees_only_tickets_of_their_service(world, tickets, login):
@@ -209,7 +222,7 @@ def test_bulk_change_cannot_touch_a_ticket_the_user_cannot_see(world, tickets, l
         BULK, {"ticket": [tickets["desk"].reference], "action": "priority", "priority": "P1"})
     assert response.status_code == 302
     assert Ticket.objects.get(pk=tickets["desk"].pk).priority != "P1"
-    followed = login(world.partner).get(response["Location"])
+    followed = login(world.partner).get(response["Location"], follow=True)  # desk → partner console
     assert "No such ticket" in followed.content.decode()
 
 

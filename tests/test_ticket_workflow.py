@@ -122,6 +122,11 @@ def test_bulk_change_reports_refusals_per_ticket(world, ticket):
 
 
 def test_partner_may_only_work_on_partner_team_tickets(world, ticket):
+    # Partners see only services whose out-of-hours coverage names their team.
+    from vuoro.coverage.models import CoverageModel, ServiceCoverage
+
+    ServiceCoverage.objects.create(service=ticket.service, model=CoverageModel.CATCH_DISPATCH,
+                                   partner_team=world.partner_team)
     with pytest.raises(PermissionDenied):
         ticket_change(actor=world.partner, ticket=ticket, status=Status.OPEN)
     ticket_change(actor=world.agent, ticket=ticket, team=world.partner_team)

@@ -23,9 +23,11 @@ class LoginView(auth_views.LoginView):
 
 
 def home(request):  # type: ignore[no-untyped-def]
-    """Requesters land in the portal, everyone else in the desk."""
+    """Requesters land in the portal, partner agents in their console, everyone else in the desk."""
     if not request.user.is_authenticated:
         return redirect("portal:home")
+    if request.user.is_partner:
+        return redirect("partner:queue")
     if request.user.uses_desk:
         return redirect("desk:queue")
     return redirect("portal:home")

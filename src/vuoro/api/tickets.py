@@ -52,6 +52,16 @@ def _visible_ticket(user: User, reference: str) -> Ticket:
     return ticket
 
 
+def _read_ticket(request: HttpRequest, reference: str, view: str) -> Ticket:
+    """``_visible_ticket`` for reads; a partner agent's read is written to the access log."""
+    from vuoro.partner.services import partner_access_log
+
+    user: User = request.auth  # type: ignore[attr-defined]
+    ticket = _visible_ticket(user, reference)
+    partner_access_log(user=user, ticket=ticket, view=view, ip=request.META.get("REMOTE_ADDR"))
+    return ticket
+
+
 def _requester_for(actor: User, identifier: int | str | None) -> User:
     """Whom the request is for: the caller, or (for the service desk) someone named."""
     if identifier is None:
@@ -128,7 +138,7 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Any:
 @router.get("/tickets/{reference}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
 def get_ticket(request: HttpRequest, reference: Path[Reference]) -> Any:
     user: User = request.auth  # type: ignore[attr-defined]
-    return presenters.ticket_detail(_visible_ticket(user, reference), user)
+    return presenters.ticket_detail(_read_ticket(request, reference, "api_ticket"), user)
 
 
 def _changes(payload: TicketChangeIn, ticket: Ticket) -> dict[str, Any]:
@@ -178,7 +188,7 @@ def change_ticket(request: HttpRequest, payload: TicketChangeIn, reference: Path
 def list_messages(request: HttpRequest, reference: Path[Reference]) -> Any:
     """Public replies; internal notes too for the service desk."""
     user: User = request.auth  # type: ignore[attr-defined]
-    timeline = selectors.ticket_timeline(user=user, ticket=_visible_ticket(user, reference))
+    timeline = selectors.ticket_timeline(user=user, ticket=_read_ticket(request, reference, "api_messages"))
     return [presenters.message(e.item) for e in timeline if e.kind == "message"]
 
 
@@ -197,7 +207,7 @@ def add_message(request: HttpRequest, payload: MessageIn, reference: Path[Refere
 def list_events(request: HttpRequest, reference: Path[Reference]) -> Any:
     """Who changed what and when; desk-only history is hidden from requesters."""
     user: User = request.auth  # type: ignore[attr-defined]
-    timeline = selectors.ticket_timeline(user=user, ticket=_visible_ticket(user, reference))
+    timeline = selectors.ticket_timeline(user=user, ticket=_read_ticket(request, reference, "api_events"))
     return [presenters.event(e.item) for e in timeline if e.kind == "event"]
 
 
@@ -230,6 +240,9 @@ def download_attachment(request: HttpRequest, attachment_id: Path[Id]) -> Any:
     item = selectors.attachment_get(user=user, attachment_id=attachment_id)
     if item is None:
         raise Http404
+    from vuoro.partner.services import partner_access_log
+
+    partner_access_log(user=user, ticket=item.ticket, view="attachment", ip=request.META.get("REMOTE_ADDR"))
     response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename,
                             content_type=item.content_type)
     response["Content-Length"] = str(item.size)

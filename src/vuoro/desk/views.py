@@ -127,6 +127,8 @@ def _queue_form(params: QueryDict) -> QueueFilterForm | None:
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     """The queue: tabs, filters, search, sorting and keyset pages; htmx gets just the results."""
+    if request.user.is_partner:
+        return redirect("partner:queue")  # partners work in their own console
     form = QueueFilterForm(request.GET)
     if not form.is_valid():
         return bad_request(request, error_lines(form.errors))
@@ -266,6 +268,9 @@ def _ticket_update(request: HttpRequest, ticket: Ticket, primary: str, status: i
 @require_GET
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _ticket_or_404(request, reference)
+    if request.user.is_partner:
+        # The console shows a partner what the work needs and logs the view.
+        return redirect("partner:ticket", reference=ticket.reference)
     return render(request, "desk/ticket.html", _ticket_context(request, ticket))
 
 
@@ -412,6 +417,8 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
     if ticket is None:
         return render(request, "desk/new.html", _new_context(request, request.POST, errors), status=400)
     messages.success(request, _("Ticket %(reference)s created.") % {"reference": ticket.reference})
+    if request.user.is_partner and ticket_get(user=request.user, reference=ticket.reference) is None:
+        return redirect("partner:queue")  # logged for the desk, outside the partner's night work
     return redirect("desk:ticket", reference=ticket.reference)
 
 

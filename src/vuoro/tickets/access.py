@@ -2,14 +2,35 @@
 
 Requesters see their own tickets, and their organisation's when allowed. Agents and admins
 see every ticket. Service owners see the tickets of the services they own. Partner agents see
-only tickets routed to a team they belong to or assigned to them; they never see users,
+only what their out-of-hours work needs (``partner_scope``); they never see users,
 organisations or other tickets.
 """
 
 from django.db.models import Q, QuerySet
 
 from vuoro.accounts.models import Role, User
-from vuoro.tickets.models import Ticket
+from vuoro.coverage.decide import Action, HandledBy
+from vuoro.coverage.models import ServiceCoverage
+from vuoro.tickets.models import ACTIVE_STATUSES, Ticket
+
+
+def partner_scope(user: User) -> Q:
+    """The tickets a partner agent needs, and nothing more.
+
+    Only services whose out-of-hours coverage names one of the partner's teams; of those, the
+    open tickets that intake decided the partner handles now, and the tickets the partner
+    handled: caught by them, assigned to them, or routed to one of their teams. A resolved
+    ticket the partner never touched drops out of sight. Subqueries and joins only, so the
+    database applies it while walking the queue's indexes; no per-row Python.
+    """
+    teams = user.teams.values("pk")
+    covered = ServiceCoverage.objects.filter(partner_team__in=teams).values("service_id")
+    handle_now = Q(status__in=ACTIVE_STATUSES,
+                   out_of_hours_decision__action=Action.HANDLE_NOW.value,
+                   out_of_hours_decision__handled_by=HandledBy.PARTNER.value)
+    handled = (Q(out_of_hours_decision__caught_by=user) | Q(assignee=user)
+               | Q(team__in=teams))
+    return Q(service_id__in=covered) & (handle_now | handled)
 
 
 def ticket_scope(user: User) -> Q | None:
@@ -21,7 +42,7 @@ def ticket_scope(user: User) -> Q | None:
     if user.role == Role.SERVICE_OWNER:
         return Q(service__owner=user)
     if user.role == Role.PARTNER:
-        return Q(assignee=user) | Q(team__in=user.teams.all())
+        return partner_scope(user)
     scope = Q(requester=user)
     if user.can_see_organisation_tickets and user.organisation_id:
         scope |= Q(organisation_id=user.organisation_id)

@@ -22,6 +22,11 @@ def attachment_download(request, pk):  # type: ignore[no-untyped-def]
     attachment = _visible_attachment(request, pk)
     if attachment is None:
         raise Http404
+    if request.user.is_authenticated and request.user.is_partner:
+        from vuoro.partner.services import partner_access_log
+
+        partner_access_log(user=request.user, ticket=attachment.ticket, view="attachment",
+                           ip=request.META.get("REMOTE_ADDR"))
     try:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, ValueError):
