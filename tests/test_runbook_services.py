@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from tests import factories as f
 from vuoro.runbooks.models import (
@@ -65,10 +66,11 @@ def test_invalid_steps_list_every_problem_and_save_nothing(world):
 
 def test_run_start_records_history(setup, world):
     version, ticket = setup
-    run = run_start(ticket=ticket, user=world.agent)
+    with translation.override("en"):
+        run = run_start(ticket=ticket, user=world.agent)
     assert (run.version, run.current_step, run.status) == (version, "ask", "running")
     event = ticket.events.get(kind=EventKind.RUNBOOK)
-    assert event.internal and event.new_value == "Sähköposti ei toimi v1"
+    assert event.internal and event.new_value == "Email is not working v1"
 
 
 def test_run_start_refused_without_runbook_or_when_running(setup, world):

@@ -98,7 +98,7 @@ def answer_text(step: flow.Step, answer: str, language: str | None = None) -> st
     if step.get("kind") == flow.QUESTION:
         choices = step.get("choices") or []
         index = int(answer) if answer.isdigit() else -1
-        return flow.localised(choices[index]["label"], language) if 0 <= index < len(choices) else answer
+        return flow.localised(choices[index]["label"], language or get_language()) if 0 <= index < len(choices) else answer
     words = {"done": _("Done"), "ok": _("OK"), "failed": _("Failed"), "yes": _("Yes"), "no": _("No")}
     return str(words.get(answer, answer))
 

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -46,47 +46,49 @@ def _respond(request: HttpRequest, ticket: Ticket, done: str, errors: list[str] 
     return redirect(_next_url(request, ticket))
 
 
-def _problems(exc: ValidationError) -> list[str]:
-    return list(exc.messages)
-
-
 @login_required
-@require_POST
 def run_start(request: HttpRequest, reference: str) -> HttpResponse:
+    # Permission before method, so a GET learns nothing about a ticket it may not work on.
     ticket = _worked_ticket(request, get_object_or_404(Ticket, reference=reference))
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         services.run_start(ticket=ticket, user=request.user)
     except ValidationError as exc:
-        return _respond(request, ticket, "", _problems(exc))
+        return _respond(request, ticket, "", exc.messages)
     return _respond(request, ticket, _("Runbook started."))
+
+
+def _worked_run(request: HttpRequest, run_id: int) -> RunbookRun:
+    run = get_object_or_404(RunbookRun.objects.select_related("ticket"), pk=run_id)
+    _worked_ticket(request, run.ticket)
+    return run
 
 
 @login_required
 @require_POST
 def run_answer(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(RunbookRun.objects.select_related("ticket"), pk=run_id)
-    ticket = _worked_ticket(request, run.ticket)
+    run = _worked_run(request, run_id)
     step_key, answer = request.POST.get("step_key", ""), request.POST.get("answer", "")
-    if not step_key or not answer:
-        return _respond(request, ticket, "", [_("The step or the answer is missing.")])
     try:
+        if not step_key or not answer:
+            raise ValidationError(_("The step or the answer is missing."))
         services.run_answer(run=run, user=request.user, step_key=step_key, answer=answer,
                             notes=request.POST.get("notes", "")[:2000])
     except ValidationError as exc:
-        return _respond(request, ticket, "", _problems(exc))
-    return _respond(request, Ticket.objects.get(pk=ticket.pk), _("Step recorded."))
+        return _respond(request, run.ticket, "", exc.messages)
+    return _respond(request, Ticket.objects.get(pk=run.ticket_id), _("Step recorded."))
 
 
 @login_required
 @require_POST
 def run_abandon(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(RunbookRun.objects.select_related("ticket"), pk=run_id)
-    ticket = _worked_ticket(request, run.ticket)
+    run = _worked_run(request, run_id)
     try:
         services.run_abandon(run=run, user=request.user)
     except ValidationError as exc:
-        return _respond(request, ticket, "", _problems(exc))
-    return _respond(request, ticket, _("Runbook abandoned."))
+        return _respond(request, run.ticket, "", exc.messages)
+    return _respond(request, run.ticket, _("Runbook abandoned."))
 
 
 @login_required
