@@ -45,7 +45,7 @@ def panel_context(*, ticket: Any, user: Any, request: HttpRequest | None, csrf_t
     run = runs[0] if runs else None
     running = run if run is not None and run.running else None
     version = running.version if running else runbook_for_ticket(ticket)
-    return {
+    context: dict[str, Any] = {
         "ticket": ticket,
         "version": version,
         "run": run,
@@ -57,5 +57,9 @@ def panel_context(*, ticket: Any, user: Any, request: HttpRequest | None, csrf_t
         "errors": errors or [],
         "next_url": next_url if next_url is not None else (request.get_full_path() if request else ""),
         "request": request,
-        "csrf_token": csrf_token,
     }
+    # A view rendering the panel gets the token from the context processor; a None here would
+    # shadow it, and the next htmx post would be refused by the CSRF check.
+    if csrf_token is not None:
+        context["csrf_token"] = csrf_token
+    return context
