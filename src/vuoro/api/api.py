@@ -6,7 +6,7 @@ document and the interactive docs are open so clients can be generated from them
 
 from ninja import NinjaAPI
 
-from vuoro.api import calendars, catalog, errors, tickets, tokens
+from vuoro.api import calendars, catalog, errors, pages, tickets, tokens
 from vuoro.api.auth import ApiTokenAuth
 
 api = NinjaAPI(
@@ -21,3 +21,4 @@ api.add_router("", tickets.router)
 api.add_router("", catalog.router)
 api.add_router("", tokens.router)
 api.add_router("", calendars.router)
+api.add_router("", pages.router)

@@ -12,7 +12,7 @@ class ServiceCoverageAdmin(admin.ModelAdmin):
     list_filter = ("model",)
     list_select_related = ("service", "partner_team", "out_of_hours_calendar")
     ordering = ("service__order", "service__name_fi")
-    fields = ("service", "model", "partner_team", "out_of_hours_calendar", "notes")
+    fields = ("service", "model", "partner_team", "out_of_hours_calendar", "escalation_policy", "notes")
 
 
 @admin.register(OutOfHoursDecision)

@@ -204,22 +204,16 @@ def _loop_in(component: list[K], edges: Mapping[K, list[K]]) -> list[K]:
     return []  # unreachable for a strongly connected component of two or more nodes
 
 
-def policy_errors(policies: Mapping[Any, Policy]) -> list[str]:
-    """What is wrong with a set of policies keyed by id: empty policies and handover loops.
-
-    Loops are named by policy name (or key) as ``A → B → A``.
-    """
-    errors = [
-        f"Policy {policy.name or key} has no steps." for key, policy in policies.items()
-        if not policy.steps
-    ]
-    for loop in find_cycles(handover_graph(policies)):
-        names = [policies[k].name or str(k) if k in policies else str(k) for k in loop]
-        errors.append("Handovers loop: " + " → ".join([*names, names[0]]) + ".")
-    return errors
+def empty_policies(policies: Mapping[K, Policy]) -> list[K]:
+    return [key for key, policy in policies.items() if not policy.steps]
 
 
-def handover_graph(policies: Mapping[Any, Policy]) -> dict[Any, list[Any]]:
+def handover_loops(policies: Mapping[K, Policy]) -> list[list[K]]:
+    """Every loop of handovers among the policies, as policy keys in order (see find_cycles)."""
+    return find_cycles(handover_graph(policies))
+
+
+def handover_graph(policies: Mapping[K, Policy]) -> dict[K, list[Any]]:
     return {
         key: [t.id for step in policy.steps for t in step.targets if t.kind == "policy"]
         for key, policy in policies.items()

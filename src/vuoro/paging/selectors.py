@@ -30,7 +30,8 @@ def pages_for_ticket(*, user: User, ticket: Ticket) -> list[Page]:
 
 
 def page_get(*, user: User, page_id: int) -> Page | None:
-    return pages_visible_to(user).select_related("ticket", "acknowledged_by").filter(pk=page_id).first()
+    return (pages_visible_to(user).select_related("ticket", "acknowledged_by")
+            .prefetch_related("events").filter(pk=page_id).first())
 
 
 def pages_list(*, user: User, status: str | None = None, after_id: int | None = None,

@@ -59,30 +59,41 @@ def _pure_policy(policy: EscalationPolicy) -> esc.Policy:
     )
 
 
-def _reachable_policies(policy: EscalationPolicy) -> dict[int, esc.Policy]:
-    """The policy and every policy it hands over to, directly or further on."""
-    found: dict[int, esc.Policy] = {}
-    waiting = [policy.pk]
+def policies_reachable(found: dict[Any, esc.Policy]) -> dict[Any, esc.Policy]:
+    """``found`` plus every stored policy it hands over to, directly or further on."""
+    found = dict(found)
+    waiting = [t.id for p in found.values() for s in p.steps for t in s.targets if t.kind == "policy"]
     while waiting:
-        batch = [pk for pk in waiting if pk not in found]
+        rows = EscalationPolicy.objects.filter(pk__in=[pk for pk in waiting if pk not in found])
         waiting = []
-        for row in EscalationPolicy.objects.filter(pk__in=batch).prefetch_related("steps"):
-            pure = _pure_policy(row)
-            found[row.pk] = pure
+        for row in rows.prefetch_related("steps"):
+            found[row.pk] = pure = _pure_policy(row)
             waiting += [t.id for s in pure.steps for t in s.targets if t.kind == "policy"]
     return found
 
 
 def policy_check(policies: dict[Any, esc.Policy]) -> None:
-    """Raise ValidationError naming every empty policy and every handover loop."""
-    errors = esc.policy_errors(policies)
+    """Raise ValidationError naming every policy without steps and every loop of handovers."""
+    def name(key: Any) -> str:
+        return policies[key].name if key in policies else str(key)
+
+    errors = [_("The escalation policy %(name)s has no steps.") % {"name": name(key)}
+              for key in esc.empty_policies(policies)]
+    order = {key: i for i, key in enumerate(policies)}
+    for loop in esc.handover_loops(policies):
+        start = min(range(len(loop)), key=lambda i: order.get(loop[i], len(order)))
+        loop = loop[start:] + loop[:start]  # told from the policy being checked
+        shown = " → ".join(name(key) for key in [*loop, loop[0]])
+        errors.append(_("The policies hand the page over to each other in a loop: %(loop)s. "
+                        "Remove one of the handovers.") % {"loop": shown})
     if errors:
         raise ValidationError(errors)
 
 
 def policy_snapshot(policy: EscalationPolicy) -> dict[str, Any]:
     """The policy and those it hands over to, frozen for a page; refuses what cannot run."""
-    policies = _reachable_policies(policy)
+    policy = EscalationPolicy.objects.prefetch_related("steps").get(pk=policy.pk)
+    policies = policies_reachable({policy.pk: _pure_policy(policy)})
     policy_check(policies)
     key = str(policy.pk)
     return {"root": key, "active": key,

@@ -1,8 +1,10 @@
 """Background worker: django-tasks' database worker, a heartbeat for /healthz and the scheduler.
 
 The scheduler thread runs the SLA scan, the stuck-send watchdog and the outbox sender every
-``VUORO_SCAN_INTERVAL`` seconds (default 1). Each step is safe to run in many workers at once;
-a failing step is logged and the next cycle tries again, so no error stops the worker.
+``VUORO_SCAN_INTERVAL`` seconds (default 1). The pager thread drives due pages and sends their
+notifications every ``VUORO_PAGE_INTERVAL`` seconds (default 0.2), so a page leaves within a
+second of the ticket that caused it. Each step is safe to run in many workers at once; a
+failing step is logged and the next cycle tries again, so no error stops the worker.
 """
 
 import logging
@@ -17,16 +19,24 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from vuoro.core.models import WorkerHeartbeat
-from vuoro.notify.sender import recover_stuck_sends, send_outbox
+from vuoro.notify.sender import (
+    recover_stuck_messages,
+    recover_stuck_sends,
+    send_messages,
+    send_outbox,
+)
 from vuoro.sla.scanner import scan_sla
 
 HEARTBEAT_SECONDS = 5
 DEFAULT_SCAN_INTERVAL = 1.0
+DEFAULT_PAGE_INTERVAL = 0.2
 STOP_GRACE_SECONDS = 30
 
 logger = logging.getLogger("vuoro.worker")
 
-SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (scan_sla, recover_stuck_sends, send_outbox)
+SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (
+    scan_sla, recover_stuck_sends, send_outbox, recover_stuck_messages, send_messages,
+)
 
 
 def beat(worker_id: str, started_at) -> None:  # type: ignore[no-untyped-def]
@@ -41,18 +51,33 @@ def beat(worker_id: str, started_at) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def scan_interval() -> float:
-    """Seconds between scheduler cycles, from ``VUORO_SCAN_INTERVAL``."""
+def scan_interval(name: str = "VUORO_SCAN_INTERVAL", default: float = DEFAULT_SCAN_INTERVAL) -> float:
+    """Seconds between scheduler cycles, from ``VUORO_SCAN_INTERVAL`` (or another variable)."""
     try:
-        value = float(os.environ.get("VUORO_SCAN_INTERVAL", DEFAULT_SCAN_INTERVAL))
+        value = float(os.environ.get(name, default))
     except ValueError:
-        return DEFAULT_SCAN_INTERVAL
-    return value if value > 0 else DEFAULT_SCAN_INTERVAL
+        return default
+    return value if value > 0 else default
 
 
-def run_scheduled_cycle(stop: threading.Event) -> None:
+def _send_messages() -> object:
+    """The contact-method sender, once the notify app has one."""
+    try:
+        from vuoro.notify.sender import send_messages  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return send_messages()
+
+
+def pager_steps() -> tuple[Callable[[], object], ...]:
+    from vuoro.paging.services import escalate_due
+
+    return (escalate_due, _send_messages)
+
+
+def run_scheduled_cycle(stop: threading.Event, steps: tuple[Callable[[], object], ...] = SCHEDULED_STEPS) -> None:
     """One pass over the scheduled steps; errors are logged, connections tidied after each."""
-    for step in SCHEDULED_STEPS:
+    for step in steps:
         if stop.is_set():
             return
         try:
@@ -101,6 +126,11 @@ class Command(DbWorkerCommand):
             threads.append(threading.Thread(
                 target=_every(scan_interval(), stop, lambda: run_scheduled_cycle(stop)),
                 name="vuoro-scheduler", daemon=True))
+            paging = pager_steps()
+            threads.append(threading.Thread(
+                target=_every(scan_interval("VUORO_PAGE_INTERVAL", DEFAULT_PAGE_INTERVAL), stop,
+                              lambda: run_scheduled_cycle(stop, paging)),
+                name="vuoro-pager", daemon=True))
         for thread in threads:
             thread.start()
         try:
