@@ -120,3 +120,33 @@ def test_the_start_form_needs_a_csrf_token(world):
     client.force_login(world.partner)
     assert client.post(f"/runbooks/tickets/{ticket.reference}/start/").status_code == 403
     assert not RunbookRun.objects.exists()
+
+
+def test_partner_console_shows_the_runner_and_plain_posts_return_there(world, login):
+    ticket = _night_ticket(world, with_policy=False)
+    client = login(world.partner)
+    console = f"/partner/tickets/{ticket.reference}/"
+    page = client.get(console)
+    assert page.status_code == 200 and f'id="runbook-panel-{ticket.pk}"' in page.text
+    assert f'name="next" value="{console}"' in page.text
+    response = client.post(f"/runbooks/tickets/{ticket.reference}/start/", {"next": console})
+    assert response.status_code == 302 and response.url == console
+    run = RunbookRun.objects.get(ticket=ticket)
+    response = client.post(f"/runbooks/runs/{run.pk}/answer/",
+                           {"step_key": "ask", "answer": "done", "next": "https://evil.example/"})
+    assert response.status_code == 302 and response.url == f"/desk/tickets/{ticket.reference}/"
+    assert "Step 2 of 5" in client.get(console).text
+
+
+def test_partner_resolving_through_the_runbook_resolves_the_ticket(world, login):
+    ticket = _night_ticket(world, with_policy=False)
+    client = login(world.partner)
+    client.post(f"/runbooks/tickets/{ticket.reference}/start/")
+    run = RunbookRun.objects.get(ticket=ticket)
+    for key, answer in [("ask", "done"), ("webmail", "0"), ("guide", "done")]:
+        client.post(f"/runbooks/runs/{run.pk}/answer/", {"step_key": key, "answer": answer})
+    run.refresh_from_db()
+    ticket.refresh_from_db()
+    decision = OutOfHoursDecision.objects.get(ticket=ticket)
+    assert (run.status, ticket.status) == ("resolved", "resolved")
+    assert decision.resolved_by_partner and decision.escalated_at is None

@@ -45,7 +45,7 @@ def test_panel_shows_the_current_step_and_finished_steps_in_the_users_language(w
     run = RunbookRun.objects.get()
     panel = client.post(f"/runbooks/runs/{run.pk}/answer/",
                         {"step_key": "ask", "answer": "done", "notes": "Whole floor"}, HTTP_HX_REQUEST="true")
-    assert panel.status_code == 200
+    assert panel.status_code == 200 and panel["HX-Trigger"] == "runbookChanged"
     assert "Kysy muista (en)" in panel.text and "Whole floor" in panel.text
     assert "Toimiiko selainposti? (en)" in panel.text
     assert 'name="step_key" value="webmail"' in panel.text
@@ -62,6 +62,18 @@ def test_panel_is_hidden_from_those_who_cannot_work_on_the_ticket(world, ticket)
     html = Template("{% load runbooks %}{% runbook_panel ticket user %}")
     assert "runbook-panel" not in html.render(Context({"ticket": ticket, "user": world.requester_a}))
     assert "runbook-panel" in html.render(Context({"ticket": ticket, "user": world.agent}))
+
+
+def test_abandon_then_start_again_lists_the_earlier_run(world, login, ticket):
+    world.agent.language = "en"
+    world.agent.save()
+    client = login(world.agent)
+    client.post(f"/runbooks/tickets/{ticket.reference}/start/")
+    first = RunbookRun.objects.get()
+    assert client.post(f"/runbooks/runs/{first.pk}/abandon/", HTTP_HX_REQUEST="true").status_code == 200
+    panel = client.post(f"/runbooks/tickets/{ticket.reference}/start/", HTTP_HX_REQUEST="true")
+    assert panel.status_code == 200 and "Earlier runs" in panel.text and "Abandoned" in panel.text
+    assert list(RunbookRun.objects.order_by("id").values_list("status", flat=True)) == ["abandoned", "running"]
 
 
 def test_get_on_start_is_not_allowed(world, login, ticket):

@@ -38,7 +38,10 @@ def _respond(request: HttpRequest, ticket: Ticket, done: str, errors: list[str] 
     if request.htmx:
         context = panel_context(ticket=ticket, user=request.user, request=request, errors=errors,
                                 next_url=_next_url(request, ticket))
-        return render(request, "runbooks/_panel.html", context, status=status)
+        response = render(request, "runbooks/_panel.html", context, status=status)
+        # Pages that show the ticket's history can listen for this and refresh it.
+        response["HX-Trigger"] = "runbookChanged"
+        return response
     if errors:
         return render(request, "runbooks/bad_request.html",
                       {"problems": errors, "back": _next_url(request, ticket)}, status=400)
