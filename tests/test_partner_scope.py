@@ -25,6 +25,10 @@ MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=HELSINKI)
 
 @pytest.fixture
 def night(world):
+    return night_world(world)
+
+
+def night_world(world):
     """Both services keep office hours; the night partner covers the critical one."""
     calendar = office_hours()
     for service in (world.critical, world.other):

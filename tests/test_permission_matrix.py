@@ -197,3 +197,50 @@ def test_api_insiders_read_the_victim(world, victim):
     client, auth = api_client(world, "requester_b")
     messages = client.get(f"/api/v1/tickets/{victim.reference}/messages", **auth).json()
     assert all("Internal only remark" not in m["body"] for m in messages)
+
+
+# --- the partner console and the access log -------------------------------------------------
+
+PARTNER_PAGES = ["/partner/", "/partner/access-log/", "/partner/access-log/export.csv"]
+# Who gets what: the console is for partner agents only; the access log for owners and admins.
+PARTNER_EXPECTED = {
+    "anonymous": (302, 302), "requester_a": (403, 403), "requester_b": (403, 403),
+    "agent": (403, 403), "admin": (403, 200), "owner": (403, 200), "partner": (200, 403),
+}
+
+
+def test_the_walk_covers_the_partner_console():
+    routes = html_routes()
+    for route in ("partner/", "partner/tickets/<str:reference>/", "partner/tickets/<str:reference>/catch/",
+                  "partner/tickets/<str:reference>/dispatch/", "partner/access-log/"):
+        assert route in routes
+
+
+@pytest.mark.parametrize("role", sorted(PARTNER_EXPECTED))
+def test_partner_console_and_access_log_by_role(world, role):
+    client = client_for(world, role)
+    console, log = PARTNER_EXPECTED[role]
+    assert client.get("/partner/").status_code == console
+    for url in PARTNER_PAGES[1:]:
+        assert client.get(url).status_code == log, url
+
+
+def test_partner_covering_the_service_still_cannot_see_a_daytime_desk_ticket(world, victim):
+    """Coverage alone opens nothing: the victim was decided in business hours and stays with the desk."""
+    from vuoro.coverage.models import CoverageModel, ServiceCoverage
+
+    ServiceCoverage.objects.create(service=world.other, model=CoverageModel.CATCH_DISPATCH,
+                                   partner_team=world.partner_team)
+    client = client_for(world, "partner")
+    for url in (f"/partner/tickets/{victim.reference}/", f"/desk/tickets/{victim.reference}/",
+                f"/attachments/{victim.attachments.first().pk}/"):
+        assert client.get(url).status_code == 404, url
+    for action in ("catch", "triage", "dispatch", "call", "resolve"):
+        response = client.post(f"/partner/tickets/{victim.reference}/{action}/",
+                               {"reply": "x", "team": world.partner_team.pk})
+        assert response.status_code == 404, action
+    victim.refresh_from_db()
+    assert victim.assignee is None and victim.team == world.desk_team
+    client, auth = api_client(world, "partner")
+    assert client.get(f"/api/v1/tickets/{victim.reference}", **auth).status_code == 404
+    assert victim.reference not in client.get("/api/v1/tickets", **auth).content.decode()
