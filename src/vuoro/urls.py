@@ -21,6 +21,7 @@ urlpatterns = [
     path("pages/", include("vuoro.paging.urls")),
     path("runbooks/", include("vuoro.runbooks.urls")),
     path("partner/", include("vuoro.partner.urls")),
+    path("notify/", include("vuoro.notify.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -103,7 +103,7 @@ class ContactMethod(models.Model):
         """The address must be usable by the kind's transport; it is stored normalised."""
         from vuoro.notify.transports import check_address
 
-        if self.kind:
+        if self.kind in ContactKind.values:
             self.address = check_address(self.kind, self.address)
 
 

@@ -1,0 +1,37 @@
+"""Forms of the contact-methods page: they parse input; the services decide what is valid."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from vuoro.accounts.models import User
+from vuoro.notify.models import ContactKind
+from vuoro.notify.selectors import contact_methods_for
+
+
+class ContactMethodForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ContactKind.choices)
+    label = forms.CharField(label=_("Label"), max_length=80, required=False,
+                            help_text=_("Optional, e.g. “Work phone”."))
+    address = forms.CharField(
+        label=_("Address"), max_length=500,
+        help_text=_("Email address; phone number in international form (+358…); or the https "
+                    "webhook URL of a Slack channel, a Teams workflow or your own system."))
+
+
+class NotificationRuleForm(forms.Form):
+    contact_method = forms.ModelChoiceField(label=_("Contact method"), queryset=None)  # type: ignore[arg-type]
+    delay_minutes = forms.IntegerField(
+        label=_("Minutes after the page starts"), min_value=0, max_value=1440, initial=0,
+        help_text=_("0 reaches you at once; e.g. 5 follows up five minutes later if nobody has acknowledged."))
+
+    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["contact_method"].queryset = contact_methods_for(user=user)  # type: ignore[attr-defined]
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's per-field errors next to the form's fields (others at the top)."""
+    for field, messages in error.message_dict.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
