@@ -1,15 +1,23 @@
-"""Writes on on-call schedules: overrides and shift swaps."""
+"""Writes on on-call schedules: overrides, shift swaps and warnings about gaps."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vuoro.accounts.models import User
+from vuoro.accounts.models import Role, User
+from vuoro.notify.models import DeskNotification
+from vuoro.notify.services import Notice, notice_recipients, notice_send
 from vuoro.oncall.models import Override, Schedule
+from vuoro.oncall.schedule import ScheduleError
 from vuoro.oncall.selectors import pure_schedule
 
 
@@ -72,3 +80,82 @@ def shift_swap(
                 created_by=created_by,
             ),
         )
+
+
+GAP_HORIZON = dt.timedelta(days=7)
+GAP_LOOKBACK = dt.timedelta(days=2)
+GAP_CHECK_SECONDS = 600
+_last_gap_check: dict[str, float] = {}
+
+
+def _gap_render(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> Callable[[User], Notice]:
+    zone = ZoneInfo(schedule.timezone)
+    url = f"{settings.BASE_URL}/admin/oncall/schedule/{schedule.pk}/change/"
+
+    def render(user: User) -> Notice:
+        text = _("Nobody is on call in %(schedule)s from %(start)s to %(end)s.") % {
+            "schedule": schedule.name,
+            "start": start.astimezone(zone).strftime("%d.%m.%Y %H:%M"),
+            "end": end.astimezone(zone).strftime("%d.%m.%Y %H:%M"),
+        }
+        body = "\n".join([text, "", _("Add an override or a layer: %(url)s") % {"url": url}, ""])
+        return Notice(text=text, subject=f"[{schedule.name}] {text}", body=body)
+
+    return render
+
+
+def _gaps_ahead(schedule: Schedule, now: dt.datetime,
+                horizon: dt.timedelta) -> list[tuple[dt.datetime, dt.datetime, str]]:
+    """Gaps not yet over, each with a key that stays put as ``now`` moves on.
+
+    Gaps are read from two days back so one already running keeps its real start, which
+    names it; a gap cut by both ends of the range is the schedule standing empty.
+    """
+    a, b = now - GAP_LOOKBACK, now + horizon
+    try:
+        gaps = pure_schedule(schedule).gaps(a, b)
+    except ScheduleError:
+        return []
+    found = []
+    for start, end in gaps:
+        if end <= now:
+            continue
+        if start > a:
+            mark = str(int(start.timestamp()))
+        elif end < b:
+            mark = f"until-{int(end.timestamp())}"
+        else:
+            mark = "empty"
+        found.append((max(start, now), end, f"oncall-gap-{schedule.pk}-{mark}"))
+    return found
+
+
+def gap_warnings_send(*, now: dt.datetime | None = None, horizon: dt.timedelta = GAP_HORIZON) -> int:
+    """Warn about each gap in the next week of every schedule, once per gap.
+
+    The schedule team's lead is told, and every admin (the people who can fix a schedule). The
+    notice key names the schedule and the gap's start, so repeated scans write nothing new;
+    a gap that moves (an override shortens it) is a new gap and is warned about anew.
+    Returns the notices written.
+    """
+    now = now or timezone.now()
+    admins = list(User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk"))
+    written = 0
+    for schedule in Schedule.objects.select_related("team__lead"):
+        lead = schedule.team.lead if schedule.team is not None else None
+        for start, end, key in _gaps_ahead(schedule, now, horizon):
+            if DeskNotification.objects.filter(key__startswith=f"{key}-").exists():
+                continue  # warned already; the unique key would refuse a repeat anyway
+            with transaction.atomic():
+                written += notice_send(users=notice_recipients(lead, *admins), ticket=None, key=key,
+                                       render=_gap_render(schedule, start, end), now=now)
+    return written
+
+
+def gap_warnings_scan() -> int:
+    """The scheduler's step: ``gap_warnings_send`` at most every ten minutes per process."""
+    last = _last_gap_check.get("at")
+    if last is not None and time.monotonic() - last < GAP_CHECK_SECONDS:
+        return 0
+    _last_gap_check["at"] = time.monotonic()
+    return gap_warnings_send()
