@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from tests import factories as f
 from vuoro.accounts.models import Role
 from vuoro.coverage.models import CoverageModel, OutOfHoursDecision, ServiceCoverage
-from vuoro.notify.models import DeskNotification
+from vuoro.notify.models import DeskNotification, OutboundMessage
 from vuoro.oncall.models import Layer, LayerMember, RotationKind, Schedule
 from vuoro.paging import services
 from vuoro.paging.models import (
@@ -32,11 +32,6 @@ MINUTE = dt.timedelta(minutes=1)
 
 def page_message_keys(page: Page) -> list[str]:
     """Keys of the outbox rows written for the page's notifications, oldest first."""
-    from vuoro.notify import models
-    from vuoro.notify import services as notify
-
-    # Pages go out through contact methods where they exist, else as plain outbox email.
-    OutboundMessage = models.OutboundMessage if hasattr(notify, "contact_notify") else models.OutboundEmail
     rows = OutboundMessage.objects.filter(key__startswith=f"page-{page.pk}-").order_by("id")
     return list(rows.values_list("key", flat=True))
 
@@ -158,14 +153,11 @@ def test_escalating_twice_at_the_same_instant_writes_nothing_new(world):
 
 
 def test_the_notification_names_the_ticket_and_carries_the_ack_link(world):
-    from vuoro.notify import models
-    from vuoro.notify import services as notify
 
     page = services.page_open(ticket=ticket_for(world, subject="Mail is down"),
                               policy=two_step_policy(world), now=T0)
     services.escalate_due(now=T0)
-    rows = (models.OutboundMessage if hasattr(notify, "contact_notify") else models.OutboundEmail).objects
-    body = rows.get(key__startswith=f"page-{page.pk}-").body
+    body = OutboundMessage.objects.get(key__startswith=f"page-{page.pk}-").body
     assert page.ticket.reference in body and "Mail is down" in body
     assert "/pages/ack/" in body
 
@@ -248,6 +240,21 @@ def test_acknowledging_stops_the_escalation_and_cancels_waiting_notifications(wo
     assert notified_users(page) == [world.agent.pk]
     assert events(page)[-1] == "acknowledged"
     assert TicketEvent.objects.filter(ticket=page.ticket, kind=EventKind.PAGE).count() == 2
+
+
+def test_acknowledging_cancels_the_later_rules_of_the_step_already_fired(world):
+    from vuoro.notify.sender import send_messages
+    from vuoro.notify.services import contact_method_add, notification_rule_add
+
+    method = contact_method_add(user=world.agent, kind="email", address="agent@example.com")
+    notification_rule_add(user=world.agent, contact_method_id=method.pk, delay_minutes=0)
+    notification_rule_add(user=world.agent, contact_method_id=method.pk, delay_minutes=10)
+    page = services.page_open(ticket=ticket_for(world), user=world.agent, now=T0)
+    services.escalate_due(now=T0)
+    send_messages(now=T0)  # the first rule's message leaves at once (to Django's test outbox)
+    services.page_acknowledge(page=page, user=world.agent, via="desk", now=T0 + MINUTE)
+    statuses = OutboundMessage.objects.filter(key__startswith=f"page-{page.pk}-").order_by("next_attempt_at")
+    assert list(statuses.values_list("status", flat=True)) == ["sent", "cancelled"]
 
 
 def test_acknowledging_twice_is_refused_and_changes_nothing(world):

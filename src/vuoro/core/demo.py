@@ -6,6 +6,7 @@ from vuoro.accounts.models import AssignmentStrategy, Organisation, Role, Team, 
 from vuoro.calendars.services import builtin_calendars
 from vuoro.catalog.models import Category, FieldKind, FormField, RoutingRule, Service
 from vuoro.coverage.demo import load_coverage_demo
+from vuoro.paging.demo import load_paging_demo
 from vuoro.runbooks.demo import load_runbooks_demo
 from vuoro.sla.demo import load_sla_demo
 
@@ -144,5 +145,6 @@ def load_demo() -> bool:
     RoutingRule.objects.create(service=erp, category=invoice, team=apps)
     load_sla_demo()
     load_coverage_demo()
+    load_paging_demo()
     load_runbooks_demo()
     return True

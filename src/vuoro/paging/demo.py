@@ -6,6 +6,7 @@ Called by the demo loader after users, teams, services and coverage exist; safe 
 import datetime as dt
 
 from django.db import transaction
+from django.utils import timezone
 
 from vuoro.accounts.models import Team, User
 from vuoro.catalog.models import Service
@@ -38,14 +39,12 @@ def _demo_schedule() -> Schedule | None:
 
 
 def _demo_email_contacts() -> None:
-    """An email contact method for each demo agent, once the notify app has contact methods."""
-    try:
-        from vuoro.notify.models import ContactMethod  # type: ignore[attr-defined]
-    except ImportError:
-        return
+    """An email contact method (no webhook) for each demo agent."""
+    from vuoro.notify.models import ContactKind, ContactMethod
+
     for agent in User.objects.filter(username__in=DESK_AGENTS).exclude(email=""):
-        ContactMethod.objects.get_or_create(user=agent, kind="email", address=agent.email,
-                                            defaults={"label": "Sähköposti"})
+        ContactMethod.objects.get_or_create(user=agent, kind=ContactKind.EMAIL, address=agent.email,
+                                            defaults={"label": "Sähköposti", "created_at": timezone.now()})
 
 
 @transaction.atomic

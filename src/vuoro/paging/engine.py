@@ -33,30 +33,9 @@ def record(page: Page, kind: str, at: dt.datetime, *, user: User | None = None,
 
 def cancel_page_messages(page_id: int, *, reason: str) -> int:
     """Cancel the page's notifications still waiting (later rules after an acknowledgement)."""
-    from vuoro.notify import services as notify
-    from vuoro.notify.models import OutboundEmail
+    from vuoro.notify.services import messages_cancel
 
-    prefix = f"page-{page_id}-"
-    if hasattr(notify, "messages_cancel"):
-        return int(notify.messages_cancel(key_prefix=prefix, reason=reason))
-    # Until contact methods exist, pages go out as plain outbox email.
-    return notify.outbox_mark_failed(emails=OutboundEmail.objects.filter(key__startswith=prefix),
-                                     reason=reason)
-
-
-def contact_notify(*, user: User, key: str, title: str, body: str, now: dt.datetime) -> int:
-    """``notify.services.contact_notify``; until it exists, one outbox email to the address."""
-    from vuoro.notify import services as notify
-    from vuoro.notify.models import OutboundEmail
-
-    if hasattr(notify, "contact_notify"):
-        return int(notify.contact_notify(user=user, key=key, title=title, body=body, now=now))
-    if not user.email:
-        return 0
-    rows = OutboundEmail.objects.bulk_create(
-        [OutboundEmail(key=key, to=user.email, subject=title[:300], body=body,
-                       next_attempt_at=now, created_at=now)], ignore_conflicts=True)
-    return len(rows)
+    return messages_cancel(key_prefix=f"page-{page_id}-", reason=reason)
 
 
 def pages_due(now: dt.datetime) -> Any:
@@ -187,6 +166,8 @@ def _page_fallback(page: Page, policy: esc.Policy, step_key: str, now: dt.dateti
 
 def _notify(page: Page, person: User, key: str, now: dt.datetime) -> int:
     """Write the person's page notification to the outbox (idempotent by key)."""
+    from vuoro.notify.services import contact_notify
+
     ticket = page.ticket
     link = ack_url(page_id=page.pk, user_id=person.pk, nonce=page.ack_nonce)
     with translation.override(person.language or None):

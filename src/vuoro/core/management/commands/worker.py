@@ -60,19 +60,11 @@ def scan_interval(name: str = "VUORO_SCAN_INTERVAL", default: float = DEFAULT_SC
     return value if value > 0 else default
 
 
-def _send_messages() -> object:
-    """The contact-method sender, once the notify app has one."""
-    try:
-        from vuoro.notify.sender import send_messages  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return send_messages()
-
-
 def pager_steps() -> tuple[Callable[[], object], ...]:
+    from vuoro.notify.sender import send_messages
     from vuoro.paging.services import escalate_due
 
-    return (escalate_due, _send_messages)
+    return (escalate_due, send_messages)
 
 
 def run_scheduled_cycle(stop: threading.Event, steps: tuple[Callable[[], object], ...] = SCHEDULED_STEPS) -> None:
