@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from vuoro.runbooks import flow
 from vuoro.runbooks.models import RunbookRun
-from vuoro.runbooks.selectors import runbook_for_ticket, runs_for_ticket
+from vuoro.runbooks.selectors import can_see_service_runbooks, runbook_for_ticket, runs_for_ticket
 from vuoro.runbooks.services import answer_text
 from vuoro.tickets import access
 from vuoro.tickets.models import ACTIVE_STATUSES
@@ -54,6 +54,7 @@ def panel_context(*, ticket: Any, user: Any, request: HttpRequest | None, csrf_t
         "results": list(run.results.all()) if run else [],
         "can_start": running is None and version is not None and ticket.status in ACTIVE_STATUSES,
         "earlier_runs": runs[1:],
+        "versions_link": can_see_service_runbooks(user=user, service=ticket.service),
         "errors": errors or [],
         "next_url": next_url if next_url is not None else (request.get_full_path() if request else ""),
         "request": request,

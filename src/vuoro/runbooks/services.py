@@ -76,8 +76,6 @@ def run_start(*, ticket: Ticket, user: User, now: dt.datetime | None = None) -> 
             run = RunbookRun.objects.create(ticket=ticket, version=version, started_by=user, started_at=now,
                                             current_step=flow.first_key(version.steps))
             _event(run, user, EVENT_STARTED, _title(version), now)
-            if user.role == Role.PARTNER:
-                ooh_record(ticket_id=ticket.pk, fact=Fact.PARTNER_ACTION, at=now, user=user)
     except IntegrityError:
         raise ValidationError(_("A runbook is already running on this ticket.")) from None
     return run
