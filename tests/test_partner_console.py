@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -68,6 +69,21 @@ def test_queue_refresh_is_just_the_rows(night, console):
     response = console.get(reverse("partner:queue"), HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert response.status_code == 200 and "<html" not in body and "incoming-list" in body
+
+
+def test_queue_costs_the_same_queries_for_many_tickets(night, console):
+    def queries_for_queue():
+        with CaptureQueriesContext(connection) as captured:
+            assert console.get(reverse("partner:queue")).status_code == 200
+        return len(captured)
+
+    night_ticket(night, subject="First")
+    few = queries_for_queue()
+    for n in range(12):
+        ticket = night_ticket(night, subject=f"More {n}")
+        if n % 2:
+            partner_catch(user=night.partner, ticket=ticket)
+    assert queries_for_queue() == few
 
 
 @pytest.mark.parametrize("role", ["agent", "admin", "owner", "requester_a"])

@@ -25,7 +25,15 @@ from django.views.decorators.http import require_GET
 
 from vuoro.catalog.forms import answers_for_display
 from vuoro.partner import selectors, services
-from vuoro.partner.forms import AccessLogFilterForm, CallForm, DispatchForm, ResolveForm, TriageForm
+from vuoro.partner.forms import (
+    AFFECTED,
+    STOPS_WORK,
+    AccessLogFilterForm,
+    CallForm,
+    DispatchForm,
+    ResolveForm,
+    TriageForm,
+)
 from vuoro.partner.models import AccessView
 from vuoro.tickets.selectors import ticket_timeline
 
@@ -103,6 +111,8 @@ def _render_ticket(request: HttpRequest, found: selectors.ConsoleTicket, status:
         "decision": found.decision,
         "coverage": found.coverage,
         "answers": answers_for_display(ticket.category, ticket.form_answers or {}),
+        "stops_work": dict(STOPS_WORK).get(ticket.stops_work, ""),
+        "affected": dict(AFFECTED).get(ticket.affected, ""),
         "timeline": ticket_timeline(user=request.user, ticket=ticket),
         "action_errors": bound.pop("action_errors", []),
         "now": timezone.now(),
