@@ -150,3 +150,20 @@ def test_validate_rejects_every_graph_with_a_cycle(steps):
         assert problems, "a runbook with a cycle passed validation"
     else:
         assert not any("circle" in p for p in problems)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.sampled_from(
+        ["resolve", "escalate", "s0", "s1", "instruction", "check", "question", "escalate_if"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["key", "kind", "text", "fi", "next", "on_fail", "choices", "label", "target"]),
+        inner, max_size=6),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300)
+@given(JSON)
+def test_validate_explains_any_stored_json_without_failing(value):
+    problems = flow.validate(value)
+    assert all(isinstance(p, str) and p for p in problems)

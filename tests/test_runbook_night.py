@@ -140,7 +140,10 @@ def test_partner_console_shows_the_runner_and_plain_posts_return_there(world, lo
     assert "/runbooks/services/" not in page.text  # the versions page is for the desk and owners
     response = client.post(f"/runbooks/tickets/{ticket.reference}/start/", {"next": console})
     assert response.status_code == 302 and response.url == console
-    run = RunbookRun.objects.get(ticket=ticket)
+    panel = client.post(f"/runbooks/runs/{RunbookRun.objects.get().pk}/abandon/", {"next": console}, **HTMX)
+    assert panel.status_code == 200 and "hx-swap-oob" not in panel.text  # no desk timeline here
+    client.post(f"/runbooks/tickets/{ticket.reference}/start/", {"next": console})
+    run = RunbookRun.objects.get(ticket=ticket, status="running")
     response = client.post(f"/runbooks/runs/{run.pk}/answer/",
                            {"step_key": "ask", "answer": "done", "next": "https://evil.example/"})
     assert response.status_code == 302 and response.url == f"/desk/tickets/{ticket.reference}/"

@@ -52,6 +52,8 @@ def test_panel_shows_the_current_step_and_finished_steps_in_the_users_language(w
     assert f'hx-post="/runbooks/runs/{run.pk}/answer/"' in panel.text
     assert "Kyllä (en)" in panel.text and "Ei (en)" in panel.text
     assert f'href="/runbooks/services/{world.critical.slug}/"' in panel.text
+    assert 'id="ticket-activity" hx-swap-oob="true"' in panel.text  # the desk timeline follows
+    assert "runbook step: Kysy muista (en) → Done (Whole floor)" in panel.text
     page = client.get(f"/desk/tickets/{ticket.reference}/")
     assert "started the runbook Email is not working v1" in page.text
     assert "runbook step: Kysy muista (en) → Done (Whole floor)" in page.text

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from vuoro.runbooks.panel import panel_context
 from vuoro.runbooks.selectors import can_see_service_runbooks, runbooks_for_service
 from vuoro.tickets import access
 from vuoro.tickets.models import Ticket
+from vuoro.tickets.selectors import ticket_attachments, ticket_timeline
 
 
 def _worked_ticket(request: HttpRequest, ticket: Ticket) -> Ticket:
@@ -32,6 +34,14 @@ def _next_url(request: HttpRequest, ticket: Ticket) -> str:
     return reverse("desk:ticket", kwargs={"reference": ticket.reference})
 
 
+def _desk_activity(request: HttpRequest, ticket: Ticket) -> str:
+    """The desk ticket page's timeline, swapped out of band so the new runbook rows show at once."""
+    context = {"ticket": ticket, "oob": True,
+               "timeline": ticket_timeline(user=request.user, ticket=ticket),
+               "attachments": list(ticket_attachments(user=request.user, ticket=ticket))}
+    return render_to_string("desk/_ticket_activity.html", context, request)
+
+
 def _respond(request: HttpRequest, ticket: Ticket, done: str, errors: list[str] | None = None) -> HttpResponse:
     """The refreshed panel for htmx; otherwise a redirect back (or a 400 page with the problem)."""
     status = 400 if errors else 200
@@ -39,6 +49,8 @@ def _respond(request: HttpRequest, ticket: Ticket, done: str, errors: list[str] 
         context = panel_context(ticket=ticket, user=request.user, request=request, errors=errors,
                                 next_url=_next_url(request, ticket))
         response = render(request, "runbooks/_panel.html", context, status=status)
+        if not errors and context["next_url"] == reverse("desk:ticket", kwargs={"reference": ticket.reference}):
+            response.content += _desk_activity(request, ticket).encode()
         # Pages that show the ticket's history can listen for this and refresh it.
         response["HX-Trigger"] = "runbookChanged"
         return response
