@@ -49,6 +49,8 @@ def test_a_bad_address_is_shown_next_to_the_address_field_and_nothing_is_saved(e
     assert response.status_code == 400
     page = response.content.decode()
     assert 'id="id_method-address-error"' in page
+    assert 'aria-describedby="id_method-address-error id_method-address-help"' in page
+    assert 'aria-invalid="true"' in page
     assert "international form" in page
     assert not ContactMethod.objects.exists()
 

@@ -175,3 +175,28 @@ def test_a_refused_connection_is_transient(settings):
     delivery = deliver_message(message("webhook", f"http://127.0.0.1:{free_port()}/hook"))
     assert delivery.outcome == TRANSIENT
     assert "ConnectionError" in delivery.detail
+
+
+@pytest.mark.parametrize(("address", "outcome"), [("gone@example.test", PERMANENT),
+                                                  ("busy@example.test", TRANSIENT)])
+def test_an_smtp_refusal_is_classified_by_its_code(settings, address, outcome):
+    server = SmtpServer(refusals={"gone@example.test": "550 5.1.1 No such user",
+                                  "busy@example.test": "451 4.3.0 Try again later"}).start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    try:
+        delivery = deliver_message(message("email", address))
+    finally:
+        server.stop()
+    assert delivery.outcome == outcome
+    assert server.recorder.counts() == {}
+
+
+def test_the_sms_gateway_and_timeout_can_come_from_the_environment(settings, monkeypatch):
+    settings.VUORO_SMS_URL = settings.VUORO_NOTIFY_TIMEOUT = None
+    monkeypatch.setenv("VUORO_SMS_URL", "smseagles://token@sms.example.fi/{number}")
+    monkeypatch.setenv("VUORO_NOTIFY_TIMEOUT", "7")
+
+    url = SmsTransport().apprise_url(message("sms", "+358401234567"))
+
+    assert url == "smseagles://token@sms.example.fi/%2B358401234567?cto=7.0&rto=7.0"

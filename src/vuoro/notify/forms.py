@@ -9,7 +9,26 @@ from vuoro.notify.models import ContactKind
 from vuoro.notify.selectors import contact_methods_for
 
 
-class ContactMethodForm(forms.Form):
+class DescribedForm(forms.Form):
+    """Inputs point at their help line and, once refused, at their errors (for screen readers)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for name, field in self.fields.items():
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"{self[name].auto_id}-help"
+
+    def add_error(self, field: str | None, error: object) -> None:
+        super().add_error(field, error)  # type: ignore[arg-type]
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                described = {*attrs.get("aria-describedby", "").split(), f"{self[name].auto_id}-error"}
+                attrs["aria-describedby"] = " ".join(sorted(described))
+
+
+class ContactMethodForm(DescribedForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=ContactKind.choices)
     label = forms.CharField(label=_("Label"), max_length=80, required=False,
                             help_text=_("Optional, e.g. “Work phone”."))
@@ -19,7 +38,7 @@ class ContactMethodForm(forms.Form):
                     "webhook URL of a Slack channel, a Teams workflow or your own system."))
 
 
-class NotificationRuleForm(forms.Form):
+class NotificationRuleForm(DescribedForm):
     contact_method = forms.ModelChoiceField(label=_("Contact method"), queryset=None)  # type: ignore[arg-type]
     delay_minutes = forms.IntegerField(
         label=_("Minutes after the page starts"), min_value=0, max_value=1440, initial=0,

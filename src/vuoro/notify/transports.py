@@ -20,6 +20,7 @@ error into a context variable that only the current send has set (other threads 
 are untouched). The outcome is decided from that record plus apprise's own verdict.
 """
 
+import os
 import re
 import smtplib
 from contextvars import ContextVar
@@ -117,9 +118,17 @@ def _observe_http() -> None:
 _observe_http()
 
 
+def setting(name: str, default: str = "") -> str:
+    """A notify setting: Django's settings first, then the environment variable of that name."""
+    return str(getattr(settings, name, None) or os.environ.get(name, default))
+
+
 def timeout_seconds() -> float:
     """Connect and read timeout for every provider, from ``VUORO_NOTIFY_TIMEOUT`` (seconds)."""
-    return float(getattr(settings, "VUORO_NOTIFY_TIMEOUT", 0) or DEFAULT_TIMEOUT_SECONDS)
+    try:
+        return float(setting("VUORO_NOTIFY_TIMEOUT")) or DEFAULT_TIMEOUT_SECONDS
+    except ValueError:
+        return DEFAULT_TIMEOUT_SECONDS
 
 
 def with_timeouts(url: str) -> str:
@@ -234,7 +243,9 @@ class EmailTransport:
                       message_id=message_id_for("message", message.pk))
         except PermanentFailure as exc:
             return Delivery(PERMANENT, str(exc)[:2000])
-        except TimeoutError as exc:  # the server may have taken the message: do not resend
+        except TimeoutError as exc:
+            # smtplib does not say at which step it timed out; after DATA the server may have
+            # taken the message, so a timeout is never resent blindly.
             return Delivery(UNKNOWN, f"{type(exc).__name__}: {exc}"[:2000])
         except Exception as exc:  # noqa: BLE001 - network, 4xx: try again later
             return Delivery(TRANSIENT, f"{type(exc).__name__}: {exc}"[:2000])
@@ -261,7 +272,7 @@ class SmsTransport(AppriseTransport):
         return number
 
     def apprise_url(self, message: "OutboundMessage") -> str:
-        template = getattr(settings, "VUORO_SMS_URL", "") or ""
+        template = setting("VUORO_SMS_URL")
         if "{number}" not in template:
             raise PermanentFailure("SMS is not configured (VUORO_SMS_URL with {number}).")
         return with_timeouts(template.replace("{number}", quote(message.address, safe="")))
