@@ -211,3 +211,22 @@ def test_api_outsider_partner_cannot_open_a_page(client, world):
     response = api_call(client, "post", f"/tickets/{ticket.reference}/pages", outsider, data={"user": world.agent.pk})
     assert response.status_code == 404
     assert not Page.objects.exists()
+
+
+def test_api_list_takes_the_same_queries_for_more_pages(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def open_pages(count: int) -> None:
+        for i in range(count):
+            services.page_open(ticket=ticket_for(world, subject=f"Down {i}"), user=world.agent, now=T0)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api_call(client, "get", "/pages", world.agent).status_code == 200
+        return len(captured)
+
+    open_pages(2)
+    few = queries()
+    open_pages(5)
+    assert queries() == few

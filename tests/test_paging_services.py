@@ -340,3 +340,22 @@ def test_a_partner_outside_its_scope_cannot_acknowledge(world):
     partner = f.user(Role.PARTNER, username="outsider")
     with pytest.raises(PermissionDenied):
         services.page_acknowledge(page=page, user=partner, via="api")
+
+
+def test_a_broken_page_is_put_back_and_does_not_hold_up_the_others(world):
+    broken = services.page_open(ticket=ticket_for(world), user=world.agent, now=T0)
+    Page.objects.filter(pk=broken.pk).update(snapshot={"active": "gone", "policies": {}})
+    other = services.page_open(ticket=ticket_for(world, subject="Other"), user=world.agent2,
+                               now=T0 + dt.timedelta(seconds=1))
+    assert services.escalate_due(now=T0 + MINUTE) == 1
+    assert notified_users(other) == [world.agent2.pk]
+    broken.refresh_from_db()
+    assert broken.next_escalation_at == T0 + 2 * MINUTE and notified_users(broken) == []
+
+
+def test_a_resolved_ticket_cannot_be_paged_for(world):
+    ticket = ticket_for(world)
+    ticket_change(actor=world.agent, ticket=ticket, status="resolved")
+    with pytest.raises(ValidationError):
+        services.page_open(ticket=ticket, user=world.agent, now=T0)
+    assert not Page.objects.exists()

@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,8 @@ from vuoro.paging.links import ack_url
 from vuoro.paging.models import Page, PageEvent, PageEventKind, PageStatus
 
 logger = logging.getLogger(__name__)
+
+RETRY_AFTER = dt.timedelta(minutes=1)
 
 
 def record(page: Page, kind: str, at: dt.datetime, *, user: User | None = None,
@@ -52,20 +54,32 @@ def escalate_due(*, now: dt.datetime | None = None, batch: int = 100) -> int:
     """Fire the due step of up to ``batch`` pages, one transaction per page; returns steps fired.
 
     Safe to run in many processes at once and to repeat: a page already advanced by another
-    engine no longer matches the cursor read, so its step is not fired again.
+    engine no longer matches the cursor read, so its step is not fired again. A page whose step
+    fails (a broken snapshot, a bad address) is logged and put back ``RETRY_AFTER`` later, so
+    it cannot hold up the pages behind it.
     """
     now = now or timezone.now()
     fired = 0
     for _attempt in range(batch):
-        with transaction.atomic():
-            due = pages_due(now).order_by("next_escalation_at", "id")
-            if connection.features.has_select_for_update_skip_locked:
-                due = due.select_for_update(skip_locked=True, of=("self",))
-            page = due.select_related("ticket__service__owner").first()
+        page: Page | None = None
+        try:
+            with transaction.atomic():
+                due = pages_due(now).order_by("next_escalation_at", "id")
+                if connection.features.has_select_for_update_skip_locked:
+                    due = due.select_for_update(skip_locked=True, of=("self",))
+                page = due.select_related("ticket__service__owner").first()
+                if page is None:
+                    break
+                if _fire(page, now):
+                    fired += 1
+        except DatabaseError:
+            raise  # the database itself failed; the next cycle starts afresh
+        except Exception:  # noqa: BLE001 - one broken page must not stop the others
+            logger.exception("Escalating page %s failed; trying again later", getattr(page, "pk", None))
             if page is None:
-                break
-            if _fire(page, now):
-                fired += 1
+                raise
+            Page.objects.filter(pk=page.pk, next_escalation_at=page.next_escalation_at).update(
+                next_escalation_at=now + RETRY_AFTER)
     return fired
 
 

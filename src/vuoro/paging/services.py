@@ -27,7 +27,7 @@ from vuoro.paging.models import (
     PageEventKind,
     PageStatus,
 )
-from vuoro.tickets.models import EventKind, Ticket, TicketEvent
+from vuoro.tickets.models import ACTIVE_STATUSES, EventKind, Ticket, TicketEvent
 
 __all__ = [
     "escalate_due",
@@ -148,10 +148,12 @@ def page_open(*, ticket: Ticket, opened_by: User | None = None, reason: str = ""
 
     now = now or timezone.now()
     with transaction.atomic():
-        Ticket.objects.select_for_update().filter(pk=ticket.pk).first()
+        locked = Ticket.objects.select_for_update().only("status").get(pk=ticket.pk)
         active = Page.objects.filter(ticket=ticket, status__in=ACTIVE_PAGE_STATUSES).first()
         if active is not None:
             return active
+        if locked.status not in ACTIVE_STATUSES:
+            raise ValidationError(_("The ticket is resolved or closed; there is nobody to page for it."))
         chosen, snapshot = _choose(ticket, policy, user, schedule)
         page = Page.objects.create(
             ticket=ticket, status=PageStatus.TRIGGERED, reason=reason[:300], policy=chosen,
