@@ -24,6 +24,7 @@ from vuoro.accounts.models import Role
 from vuoro.coverage.models import OutOfHoursDecision
 from vuoro.notify.models import MessageStatus, OutboundMessage
 from vuoro.notify.sender import send_messages
+from vuoro.paging.links import read_ack_token
 from vuoro.paging.models import Page, PageStatus
 from vuoro.paging.services import escalate_due
 from vuoro.portal.templatetags.portal import NEXT_STEPS
@@ -106,6 +107,8 @@ def test_saturday_night_fault_is_caught_escalated_paged_and_acknowledged(
         assert request.method == "POST" and ticket.reference in request.json["title"]
         assert request.header("Idempotency-Key") == sent.key
         link = ack_path(request.json["message"])
+        claim = read_ack_token(link.removeprefix("/pages/ack/").rstrip("/"))
+        assert (claim.page_id, claim.user_id) == (page.pk, night.on_call.pk)
 
         # The on-call agent acknowledges on a phone, without signing in.
         phone.goto(link)
