@@ -108,3 +108,17 @@ def test_requesters_and_strangers_get_no_contacts_page(world, client, login):
 def test_the_desk_navigation_links_to_the_page(english, login):
     page = login(english.agent).get("/desk/").content.decode()
     assert f'href="{URL}"' in page
+
+
+@pytest.mark.django_db
+def test_the_admin_checks_an_address_like_the_page_does(world, login):
+    client = login(world.admin)
+    form = {"user": world.agent.pk, "kind": "sms", "label": "", "rules-TOTAL_FORMS": "0",
+            "rules-INITIAL_FORMS": "0"}
+
+    refused = client.post("/admin/notify/contactmethod/add/", {**form, "address": "040 123"})
+    added = client.post("/admin/notify/contactmethod/add/", {**form, "address": "+358 40 123 4567"})
+
+    assert refused.status_code == 200 and "international form" in refused.content.decode()
+    assert added.status_code == 302
+    assert ContactMethod.objects.get().address == "+358401234567"

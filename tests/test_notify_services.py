@@ -6,6 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from tests import factories as f
 from vuoro.accounts.models import Role
@@ -18,6 +20,7 @@ from vuoro.notify.services import (
     notification_rule_add,
     notification_rule_remove,
 )
+from vuoro.notify.transports import SmsTransport
 
 SLACK = "https://hooks.slack.com/services/T0001/B0002/abc123"
 TEAMS = ("https://prod-1.westeurope.logic.azure.com:443/workflows/643e69f8/triggers/manual/paths/invoke"
@@ -235,3 +238,13 @@ def test_nobody_removes_another_persons_method_or_rule(person):
     assert contact_method_remove(user=stranger, contact_method_id=method.pk) is False
     assert notification_rule_remove(user=stranger, rule_id=rule.pk) is False
     assert ContactMethod.objects.count() == NotificationRule.objects.count() == 1
+
+
+@given(country=st.integers(min_value=1, max_value=999), rest=st.text("0123456789", min_size=6, max_size=11),
+       separators=st.lists(st.sampled_from([" ", "-", ".", "(", ")"]), max_size=4))
+def test_a_phone_number_in_international_form_survives_any_spacing(country, rest, separators):
+    number = f"+{country}{rest}"
+    assume(len(number) <= 16)
+    spaced = number[:3] + "".join(separators) + number[3:]
+    assert SmsTransport().check(spaced) == number
+    assert SmsTransport().check("00" + spaced[1:]) == number
