@@ -11,9 +11,10 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
@@ -31,6 +32,7 @@ HEARTBEAT_SECONDS = 5
 DEFAULT_SCAN_INTERVAL = 1.0
 DEFAULT_PAGE_INTERVAL = 0.2
 STOP_GRACE_SECONDS = 30
+DATABASE_RETRY_SECONDS = 1.0
 
 logger = logging.getLogger("vuoro.worker")
 
@@ -126,9 +128,25 @@ class Command(DbWorkerCommand):
         for thread in threads:
             thread.start()
         try:
-            return super().handle(*args, **options)
+            return self.run_task_queue(*args, **options)
         finally:
             stop.set()
             # Let a cycle in flight finish its current email rather than strand it in "sending".
             for thread in threads:
                 thread.join(STOP_GRACE_SECONDS)
+
+    def run_task_queue(self, *args, **options):  # type: ignore[no-untyped-def]
+        """django-tasks' queue loop, started again when the database goes away under it.
+
+        The loop lets a lost connection (a database restart, a failover) end the process; the
+        scheduler threads already ride such errors out, so the task queue waits a moment and
+        reconnects too. A stop signal still ends the worker at once (it raises SystemExit).
+        """
+        while True:
+            try:
+                return super().handle(*args, **options)
+            except (OperationalError, InterfaceError):
+                logger.exception("Task queue lost the database; reconnecting in %s s",
+                                 DATABASE_RETRY_SECONDS)
+                connections.close_all()
+                time.sleep(DATABASE_RETRY_SECONDS)
