@@ -62,6 +62,8 @@ def escalate_due(*, now: dt.datetime | None = None, batch: int = 100) -> int:
     fired = 0
     for _attempt in range(batch):
         page: Page | None = None
+        if not pages_due(now).exists():
+            break  # one indexed read and no write lock when nothing is due (most cycles)
         try:
             with transaction.atomic():
                 due = pages_due(now).order_by("next_escalation_at", "id")
