@@ -11,6 +11,8 @@ import random
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -113,6 +115,35 @@ def assert_every_step_exactly_once(paging: Paging, received: Counter) -> dict[st
     return dict(Counter(m.status for m in messages.values()))
 
 
+def progress() -> tuple[int, int]:
+    """(steps fired, messages sent) so far."""
+    return (PageEvent.objects.filter(kind=PageEventKind.NOTIFIED).count(),
+            OutboundMessage.objects.filter(status=MessageStatus.SENT).count())
+
+
+@contextmanager
+def provider_and_workers() -> Iterator[tuple[FakeProvider, list[subprocess.Popen]]]:
+    """A running fake provider and a list for the workers; all stopped at the end."""
+    provider = FakeProvider().start()
+    workers: list[subprocess.Popen] = []
+    try:
+        yield provider, workers
+    finally:
+        for worker in workers:
+            stop(worker)
+        provider.stop()
+
+
+def wind_down(workers: list[subprocess.Popen], provider: FakeProvider) -> tuple[int, Counter]:
+    """Stop the workers (SIGTERM: a send in flight finishes), let the watchdog mark sends left
+    in ``sending`` by a dead process ``unknown`` (as it does two minutes on), and read what the
+    provider received. Returns (messages marked unknown, requests received per key)."""
+    for worker in workers:
+        stop(worker)
+    unknown = recover_stuck_messages(now=timezone.now() + timedelta(minutes=3))
+    return unknown, received_per_key(provider)
+
+
 def make_due_now(paging: Paging) -> int:
     """The wait of the current step is over: what a clock moving on would do to the cursor."""
     return Page.objects.filter(pk__in=[p.pk for p in paging.pages],
@@ -122,38 +153,28 @@ def make_due_now(paging: Paging) -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_workers_killed_mid_escalation_lose_no_page_and_send_none_twice(world, tmp_path):
-    provider = FakeProvider().start()
-    paging = open_pages(world, provider, 40)
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
-    workers = [start_worker("pager-kill-1", tmp_path, **FAST)]
     at_kills = []
-    try:
+    with provider_and_workers() as (provider, workers):
+        paging = open_pages(world, provider, 40)
+        workers.append(start_worker("pager-kill-1", tmp_path, **FAST))
         # First kill: soon after the engine fires its first step, usually mid-escalation.
-        wait_for(PageEvent.objects.filter(kind=PageEventKind.NOTIFIED).exists, workers, tmp_path)
+        wait_for(lambda: progress()[0] > 0, workers, tmp_path)
         time.sleep(rng.uniform(0, 0.3))
         kill(workers[-1])
-        at_kills.append((PageEvent.objects.filter(kind=PageEventKind.NOTIFIED).count(),
-                         OutboundMessage.objects.filter(status=MessageStatus.SENT).count()))
+        at_kills.append(progress())
         # Second kill: at a random point of the sending.
         workers.append(start_worker("pager-kill-2", tmp_path, **FAST))
         threshold = rng.randint(1, len(paging.pages))
-        wait_for(lambda: OutboundMessage.objects.filter(status=MessageStatus.SENT).count() >= threshold,
-                 workers[-1:], tmp_path)
+        wait_for(lambda: progress()[1] >= threshold, workers[-1:], tmp_path)
         time.sleep(rng.uniform(0, 0.2))
         kill(workers[-1])
-        at_kills.append((PageEvent.objects.filter(kind=PageEventKind.NOTIFIED).count(),
-                         OutboundMessage.objects.filter(status=MessageStatus.SENT).count()))
+        at_kills.append(progress())
 
         workers.append(start_worker("pager-kill-3", tmp_path, **FAST))
         wait_for(lambda: settled(paging), workers[-1:], tmp_path)
-        stop(workers[-1])
-        unknown = recover_stuck_messages(now=timezone.now() + timedelta(minutes=3))
-        received = received_per_key(provider)
-    finally:
-        for worker in workers:
-            stop(worker)
-        provider.stop()
+        unknown, received = wind_down(workers, provider)
 
     statuses = assert_every_step_exactly_once(paging, received)
     assert statuses.get(MessageStatus.UNKNOWN, 0) == unknown <= 2  # at most one per kill
@@ -164,25 +185,20 @@ def test_workers_killed_mid_escalation_lose_no_page_and_send_none_twice(world, t
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_deliver_each_step_exactly_once(world, tmp_path):
-    provider = FakeProvider().start()
-    paging = open_pages(world, provider, 60)
-    Page.objects.update(next_escalation_at=timezone.now() + timedelta(days=1))
-    workers = [start_worker("pager-race-a", tmp_path, **FAST),
-               start_worker("pager-race-b", tmp_path, **FAST)]
-    try:
+    with provider_and_workers() as (provider, workers):
+        paging = open_pages(world, provider, 60)
+        Page.objects.update(next_escalation_at=timezone.now() + timedelta(days=1))
+        workers += [start_worker("pager-race-a", tmp_path, **FAST),
+                    start_worker("pager-race-b", tmp_path, **FAST)]
         wait_for(lambda: WorkerHeartbeat.objects.count() == 2, workers, tmp_path)
         make_due_now(paging)  # all due at once, both workers up
         wait_for(lambda: settled(paging), workers, tmp_path)
         wait_for(lambda: not OutboundMessage.objects.filter(status=MessageStatus.SENDING).exists(),
                  workers, tmp_path)
-        received = received_per_key(provider)
-    finally:
-        for worker in workers:
-            stop(worker)
-        provider.stop()
+        unknown, received = wind_down(workers, provider)
 
     statuses = assert_every_step_exactly_once(paging, received)
-    assert statuses == {MessageStatus.SENT: len(paging.pages) * STEPS}
+    assert unknown == 0 and statuses == {MessageStatus.SENT: len(paging.pages) * STEPS}
     assert sum(received.values()) == len(paging.pages) * STEPS
     attempts = Counter(DeliveryAttempt.objects.values_list("outcome", flat=True))
     assert attempts == {AttemptOutcome.SENT: len(paging.pages) * STEPS}
@@ -217,32 +233,23 @@ def restart_postgresql() -> str:
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_postgresql_restarted_while_paging_loses_nothing_and_sends_nothing_twice(world, tmp_path):
-    provider = FakeProvider().start()
-    paging = open_pages(world, provider, 40)
-    Page.objects.update(next_escalation_at=timezone.now() + timedelta(days=1))
     seed = random.randrange(1_000_000)
-    workers = [start_worker("pager-pg-a", tmp_path, **FAST),
-               start_worker("pager-pg-b", tmp_path, **FAST)]
-    try:
+    with provider_and_workers() as (provider, workers):
+        paging = open_pages(world, provider, 40)
+        Page.objects.update(next_escalation_at=timezone.now() + timedelta(days=1))
+        workers += [start_worker("pager-pg-a", tmp_path, **FAST),
+                    start_worker("pager-pg-b", tmp_path, **FAST)]
         wait_for(lambda: WorkerHeartbeat.objects.count() == 2, workers, tmp_path)
         make_due_now(paging)
-        wait_for(PageEvent.objects.filter(kind=PageEventKind.NOTIFIED).exists, workers, tmp_path)
+        wait_for(lambda: progress()[0] > 0, workers, tmp_path)
         time.sleep(random.Random(seed).uniform(0, 0.3))
         restarted_at = time.monotonic()
         command = restart_postgresql()
         down = time.monotonic() - restarted_at
-        at_restart = (PageEvent.objects.filter(kind=PageEventKind.NOTIFIED).count(),
-                      OutboundMessage.objects.filter(status=MessageStatus.SENT).count())
+        at_restart = progress()
         wait_for(lambda: settled(paging), workers, tmp_path)
         time.sleep(0.5)  # a few more cycles: nothing more may arrive
-        for worker in workers:
-            stop(worker)
-        unknown = recover_stuck_messages(now=timezone.now() + timedelta(minutes=3))
-        received = received_per_key(provider)
-    finally:
-        for worker in workers:
-            stop(worker)
-        provider.stop()
+        unknown, received = wind_down(workers, provider)
 
     statuses = assert_every_step_exactly_once(paging, received)
     assert statuses.get(MessageStatus.UNKNOWN, 0) == unknown
@@ -254,12 +261,11 @@ def test_postgresql_restarted_while_paging_loses_nothing_and_sends_nothing_twice
 
 @pytest.mark.django_db(transaction=True)
 def test_provider_failing_then_back_gets_each_message_once_with_every_attempt_recorded(world, tmp_path):
-    provider = FakeProvider().start()
-    provider.set_mode("status", status=500)
-    paging = open_pages(world, provider, 3)
-    total = len(paging.pages) * STEPS
-    workers = [start_worker("pager-500", tmp_path, **FAST)]
-    try:
+    with provider_and_workers() as (provider, workers):
+        provider.set_mode("status", status=500)
+        paging = open_pages(world, provider, 3)
+        total = len(paging.pages) * STEPS
+        workers.append(start_worker("pager-500", tmp_path, **FAST))
         for failures in (1, 2):
             wait_for(lambda n=failures: OutboundMessage.objects.filter(
                 status=MessageStatus.PENDING, attempts=n).count() == total, workers, tmp_path)
@@ -268,14 +274,11 @@ def test_provider_failing_then_back_gets_each_message_once_with_every_attempt_re
                 provider.set_mode("ok")  # the provider is back
             # The back-off is over: what the clock moving on would do.
             OutboundMessage.objects.update(next_attempt_at=timezone.now())
-        wait_for(lambda: OutboundMessage.objects.filter(status=MessageStatus.SENT).count() == total,
-                 workers, tmp_path)
+        wait_for(lambda: progress()[1] == total, workers, tmp_path)
         time.sleep(0.5)  # a few more cycles: nothing more may arrive
-        received = received_per_key(provider)
-    finally:
-        stop(workers[0])
-        provider.stop()
+        unknown, received = wind_down(workers, provider)
 
+    assert unknown == 0
     assert set(received) == paging.expected_keys() and set(received.values()) == {3}
     assert set(OutboundMessage.objects.values_list("status", "attempts")) == {(MessageStatus.SENT, 3)}
     for message in OutboundMessage.objects.all():
@@ -289,27 +292,23 @@ def test_provider_failing_then_back_gets_each_message_once_with_every_attempt_re
 
 @pytest.mark.django_db(transaction=True)
 def test_provider_timing_out_leaves_the_message_unknown_and_the_page_moves_on(world, tmp_path):
-    provider = FakeProvider().start()
-    paging = open_pages(world, provider, 1, first_wait=5)
-    first, second = paging.people
-    # Past the transports' default 10 s timeout (VUORO_NOTIFY_TIMEOUT is not read from the
-    # environment by the settings, so the worker cannot be told a shorter one).
-    provider.set_mode("delay", delay=12.0, path=f"/hook/u{first.pk}")
-    workers = [start_worker("pager-timeout", tmp_path, **FAST)]
-    try:
+    with provider_and_workers() as (provider, workers):
+        paging = open_pages(world, provider, 1, first_wait=5)
+        first, second = paging.people
+        # Past the transports' default 10 s timeout (VUORO_NOTIFY_TIMEOUT is not read from the
+        # environment by the settings, so the worker cannot be told a shorter one).
+        provider.set_mode("delay", delay=12.0, path=f"/hook/u{first.pk}")
+        workers.append(start_worker("pager-timeout", tmp_path, **FAST))
         wait_for(lambda: OutboundMessage.objects.filter(user=first, status=MessageStatus.UNKNOWN).exists(),
                  workers, tmp_path)
         make_due_now(paging)  # nobody acknowledged within the step's wait
         wait_for(lambda: OutboundMessage.objects.filter(user=second, status=MessageStatus.SENT).exists(),
                  workers, tmp_path)
         time.sleep(1.0)  # several more cycles: the unknown message must not go again
-        received = received_per_key(provider)
-    finally:
-        stop(workers[0])
-        provider.stop()
+        unknown, received = wind_down(workers, provider)
 
     statuses = assert_every_step_exactly_once(paging, received)
-    assert statuses == {MessageStatus.UNKNOWN: 1, MessageStatus.SENT: 1}
+    assert unknown == 0 and statuses == {MessageStatus.UNKNOWN: 1, MessageStatus.SENT: 1}
     late = OutboundMessage.objects.get(user=first)
     assert late.attempts == 1
     assert list(late.delivery_attempts.values_list("outcome", flat=True)) == [AttemptOutcome.UNKNOWN]

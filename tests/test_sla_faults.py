@@ -178,15 +178,14 @@ def test_a_pure_task_worker_runs_no_scan(world, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_step_is_logged_and_the_cycle_goes_on(world, monkeypatch, caplog):
+def test_a_failing_step_is_logged_and_the_cycle_goes_on(world, caplog):
     # A stand-in step that raises: no real step can be made to fail on demand here.
     def broken_step():
         raise RuntimeError("mail relay misconfigured")
 
-    monkeypatch.setattr(worker_command, "SCHEDULED_STEPS", (broken_step, worker_command.scan_sla))
     due_clocks_for(world, 1)
 
-    worker_command.run_scheduled_cycle(threading.Event())
+    worker_command.run_scheduled_cycle(threading.Event(), (broken_step, worker_command.scan_sla))
 
     assert "Scheduled step broken_step failed" in caplog.text
     assert SlaClock.objects.get().breached_at is not None
