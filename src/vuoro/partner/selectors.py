@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import F, QuerySet
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from vuoro.accounts.models import DESK_ROLES, Role, Team, User
@@ -22,8 +22,6 @@ QUEUE_FIELDS = (
     "service__id", "service__name_fi", "service__name_en", "service__name_sv",
     "assignee__id", "assignee__first_name", "assignee__last_name", "assignee__username",
     "assignee__email",
-    "out_of_hours_decision__id", "out_of_hours_decision__model", "out_of_hours_decision__action",
-    "out_of_hours_decision__caught_at", "out_of_hours_decision__decided_at",
 )
 ACCESS_LOG_ORDER = ["-at", "-id"]
 
@@ -34,13 +32,20 @@ def partner_queue(*, user: User, limit: int = QUEUE_LIMIT) -> list[Ticket]:
     One query (the scope is subqueries and joins); at most ``limit`` rows, since a night's
     incoming work is tens of tickets, not thousands.
     """
-    caught_at = F("out_of_hours_decision__caught_at")
+    # The catch time comes by a correlated subquery (one probe of the decision's unique ticket
+    # index per row in scope) and the decisions by a prefetch of the rows shown, so that no
+    # query joins every decision there is.
+    caught_at = Subquery(OutOfHoursDecision.objects.filter(ticket_id=OuterRef("pk")).order_by().values("caught_at")[:1])
+    decisions = Prefetch("out_of_hours_decision", queryset=OutOfHoursDecision.objects.only(
+        "id", "ticket_id", "model", "action", "caught_at", "decided_at"))
     return list(
         access.tickets_visible_to(user)
         .filter(status__in=ACTIVE_STATUSES)
-        .select_related("service", "assignee", "out_of_hours_decision")
+        .select_related("service", "assignee")
         .only(*QUEUE_FIELDS)
-        .order_by(caught_at.asc(nulls_first=True), "created_at", "id")[:limit]
+        .annotate(ooh_caught_at=caught_at)
+        .prefetch_related(decisions)
+        .order_by(F("ooh_caught_at").asc(nulls_first=True), "created_at", "id")[:limit]
     )
 
 

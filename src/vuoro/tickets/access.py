@@ -6,11 +6,11 @@ only what their out-of-hours work needs (``partner_scope``); they never see user
 organisations or other tickets.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from vuoro.accounts.models import Role, User
 from vuoro.coverage.decide import Action, HandledBy
-from vuoro.coverage.models import ServiceCoverage
+from vuoro.coverage.models import OutOfHoursDecision, ServiceCoverage
 from vuoro.tickets.models import ACTIVE_STATUSES, Ticket
 
 
@@ -20,17 +20,20 @@ def partner_scope(user: User) -> Q:
     Only services whose out-of-hours coverage names one of the partner's teams; of those, the
     open tickets that intake decided the partner handles now, and the tickets the partner
     handled: caught by them, assigned to them, or routed to one of their teams. A resolved
-    ticket the partner never touched drops out of sight. Subqueries and joins only, so the
-    database applies it while walking the queue's indexes; no per-row Python.
+    ticket the partner never touched drops out of sight. One SQL condition (subqueries on
+    the coverage, the teams and the decision), no per-row Python.
     """
     teams = user.teams.values("pk")
     covered = ServiceCoverage.objects.filter(partner_team__in=teams).values("service_id")
-    handle_now = Q(status__in=ACTIVE_STATUSES,
-                   out_of_hours_decision__action=Action.HANDLE_NOW.value,
-                   out_of_hours_decision__handled_by=HandledBy.PARTNER.value)
-    handled = (Q(out_of_hours_decision__caught_by=user) | Q(assignee=user)
-               | Q(team__in=teams))
-    return Q(service_id__in=covered) & (handle_now | handled)
+    # One EXISTS on the one-per-ticket decision rather than a join on it. Measured on PostgreSQL
+    # with 100k tickets (20k on the covered service): a ticket by reference 0.1 ms (a hashed
+    # IN subquery took 37 ms, a join on every decision 9 ms); the partner queue 45 ms.
+    needed = OutOfHoursDecision.objects.filter(ticket_id=OuterRef("pk")).filter(
+        Q(caught_by=user)
+        | Q(action=Action.HANDLE_NOW.value, handled_by=HandledBy.PARTNER.value,
+            ticket__status__in=ACTIVE_STATUSES)
+    )
+    return Q(service_id__in=covered) & (Q(Exists(needed)) | Q(assignee=user) | Q(team__in=teams))
 
 
 def ticket_scope(user: User) -> Q | None:
