@@ -1,7 +1,7 @@
 """Background worker: django-tasks' database worker, a heartbeat for /healthz and the scheduler.
 
 The scheduler thread runs the SLA scan, the stuck-send watchdog and the outbox sender every
-``VUORO_SCAN_INTERVAL`` seconds (default 1). The pager thread drives due pages and sends their
+``VUORO_SCAN_INTERVAL`` seconds (default 1), and looks for on-call gaps every ten minutes. The pager thread drives due pages and sends their
 notifications every ``VUORO_PAGE_INTERVAL`` seconds (default 0.2), so a page leaves within a
 second of the ticket that caused it. Each step is safe to run in many workers at once; a
 failing step is logged and the next cycle tries again, so no error stops the worker.
@@ -26,6 +26,7 @@ from vuoro.notify.sender import (
     send_messages,
     send_outbox,
 )
+from vuoro.oncall.services import gap_warnings_scan
 from vuoro.sla.scanner import scan_sla
 
 HEARTBEAT_SECONDS = 5
@@ -38,6 +39,7 @@ logger = logging.getLogger("vuoro.worker")
 
 SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (
     scan_sla, recover_stuck_sends, send_outbox, recover_stuck_messages, send_messages,
+    gap_warnings_scan,
 )
 
 
