@@ -359,3 +359,23 @@ def test_a_resolved_ticket_cannot_be_paged_for(world):
     with pytest.raises(ValidationError):
         services.page_open(ticket=ticket, user=world.agent, now=T0)
     assert not Page.objects.exists()
+
+
+def test_the_engine_follows_the_clock_when_no_instant_is_given(world):
+    with time_machine.travel(T0, tick=False):
+        page = services.page_open(ticket=ticket_for(world), policy=two_step_policy(world))
+        assert services.escalate_due() == 1
+    with time_machine.travel(T0 + 4 * MINUTE + 59 * MINUTE / 60, tick=False):
+        assert services.escalate_due() == 0
+    with time_machine.travel(T0 + 5 * MINUTE, tick=False):
+        assert services.escalate_due() == 1
+    assert notified_users(page) == [world.agent.pk, world.agent2.pk]
+
+
+def test_only_desk_people_are_paged(world):
+    with pytest.raises(ValidationError):
+        services.page_open(ticket=ticket_for(world), user=world.requester_a, now=T0)
+    team = f.team("Mixed", members=[world.agent, world.requester_b])
+    page = services.page_open(ticket=ticket_for(world), policy=policy_with((TargetKind.TEAM, team, 5)), now=T0)
+    services.escalate_due(now=T0)
+    assert notified_users(page) == [world.agent.pk]

@@ -144,7 +144,10 @@ def _step_label(targets: tuple[esc.Target, ...]) -> str:
 
 
 def people_for(targets: tuple[esc.Target, ...], now: dt.datetime) -> list[User]:
-    """Who a step's targets mean at ``now``: on call, a person, a team's members; active only."""
+    """Who a step's targets mean at ``now``: on call, a person, a team's members.
+
+    Only active people in desk roles: the notification names the ticket and its subject.
+    """
     from vuoro.oncall import selectors as oncall
     from vuoro.oncall.models import Schedule
     from vuoro.oncall.schedule import ScheduleError
@@ -166,16 +169,16 @@ def people_for(targets: tuple[esc.Target, ...], now: dt.datetime) -> list[User]:
             team = Team.objects.filter(pk=target.id).first()
             found = list(team.members.order_by("id")) if team is not None else []
         for person in found:
-            if person.is_active:
+            if person.is_active and person.uses_desk:  # a page shows the ticket: desk roles only
                 people.setdefault(person.pk, person)
     return list(people.values())
 
 
 def _page_fallback(page: Page, policy: esc.Policy, step_key: str, now: dt.datetime) -> None:
-    fallback = User.objects.filter(pk=policy.fallback, is_active=True).first() \
-        if policy.fallback is not None else None
-    if fallback is None:
+    found = people_for((esc.Target("user", policy.fallback),), now) if policy.fallback else []
+    if not found:
         return
+    fallback = found[0]
     _notify(page, fallback, f"{step_key}-u{fallback.pk}", now)
     record(page, PageEventKind.FALLBACK, now, user=fallback, detail=fallback.display_name())
 

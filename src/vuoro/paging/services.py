@@ -117,8 +117,8 @@ def _coverage_policy(ticket: Ticket) -> EscalationPolicy | None:
 def _choose(ticket: Ticket, policy: EscalationPolicy | None, user: User | None,
             schedule: Any) -> tuple[EscalationPolicy | None, dict[str, Any]]:
     if user is not None:
-        if not user.is_active:
-            raise ValidationError(_("This person cannot be paged: the account is not active."))
+        if not (user.is_active and user.uses_desk):
+            raise ValidationError(_("Only active service desk people can be paged."))
         return None, _direct_snapshot("user", user.pk, user.display_name())
     if schedule is not None:
         return None, _direct_snapshot("schedule", schedule.pk, str(schedule))
