@@ -379,3 +379,12 @@ def test_only_desk_people_are_paged(world):
     page = services.page_open(ticket=ticket_for(world), policy=policy_with((TargetKind.TEAM, team, 5)), now=T0)
     services.escalate_due(now=T0)
     assert notified_users(page) == [world.agent.pk]
+
+
+def test_a_person_in_both_policies_of_a_handover_is_paged_by_each(world):
+    second = policy_with((TargetKind.USER, world.agent, 5), name="Second line")
+    first = policy_with((TargetKind.USER, world.agent, 5), (TargetKind.POLICY, second, 5), name="First line")
+    page = services.page_open(ticket=ticket_for(world), policy=first, now=T0)
+    services.escalate_due(now=T0)
+    services.escalate_due(now=T0 + 5 * MINUTE)
+    assert notified_users(page) == [world.agent.pk, world.agent.pk]

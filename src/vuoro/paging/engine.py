@@ -118,7 +118,9 @@ def _fire(page: Page, now: dt.datetime) -> bool:
         record(page, PageEventKind.HANDED_OVER, now, detail=name)
     elif not _claim(page, move):
         return False
-    step_key = f"page-{page.pk}-c{page.cycle}-s{page.step_index}"
+    # After a handover the cursor starts again at (0, 0); the policy's key keeps the keys apart.
+    within = "" if snapshot["active"] == snapshot.get("root") else f"p{snapshot['active']}-"
+    step_key = f"page-{page.pk}-{within}c{page.cycle}-s{page.step_index}"
     if move.exhausted:
         record(page, PageEventKind.EXHAUSTED, now, detail=policy.name)
         _page_fallback(page, policy, step_key, now)
@@ -135,7 +137,7 @@ def _fire(page: Page, now: dt.datetime) -> bool:
     elif handover is None:
         record(page, PageEventKind.NOBODY_ON_CALL, now, detail=_step_label(move.targets))
         _page_fallback(page, policy, step_key, now)
-        _tell_owner(page, f"c{page.cycle}-s{page.step_index}-nobody", now)
+        _tell_owner(page, f"{within}c{page.cycle}-s{page.step_index}-nobody", now)
     return True
 
 
