@@ -230,3 +230,29 @@ def test_api_list_takes_the_same_queries_for_more_pages(client, world):
     few = queries()
     open_pages(5)
     assert queries() == few
+
+
+def test_the_desk_pages_the_service_policy_with_one_button(login, world):
+    from tests.test_paging_services import policy_with
+    from vuoro.paging.models import TargetKind
+
+    policy = policy_with((TargetKind.USER, world.agent2, 5))
+    ServiceCoverage.objects.create(service=world.critical, escalation_policy=policy)
+    ticket = ticket_for(world)
+    client = login(world.agent)
+    page_html = client.get(reverse("desk:ticket", args=[ticket.reference])).content
+    assert reverse("paging:open", args=[ticket.reference]).encode() in page_html
+    response = client.post(reverse("paging:open", args=[ticket.reference]), {"reason": "Mail down"})
+    assert response.status_code == 302
+    page = Page.objects.get(ticket=ticket)
+    assert (page.policy, page.opened_by, page.reason) == (policy, world.agent, "Mail down")
+    assert b'id="page-open"' not in client.get(reverse("desk:ticket", args=[ticket.reference])).content
+
+
+def test_no_page_button_without_a_policy_and_none_for_outsiders(login, world):
+    ticket = ticket_for(world)
+    html = login(world.agent).get(reverse("desk:ticket", args=[ticket.reference])).content
+    assert b'id="page-open"' not in html
+    assert login(world.requester_a).post(reverse("paging:open", args=[ticket.reference])).status_code == 403
+    assert login(world.partner).post(reverse("paging:open", args=[ticket.reference])).status_code == 404
+    assert not Page.objects.exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from vuoro.accounts.models import User
@@ -43,3 +45,12 @@ def pages_list(*, user: User, status: str | None = None, after_id: int | None = 
     if after_id is not None:
         qs = qs.filter(pk__lt=after_id)
     return list(qs[:limit])
+
+
+def policy_for_ticket(ticket: Ticket) -> Any:
+    """The escalation policy of the ticket's service coverage, or None."""
+    from vuoro.coverage.models import ServiceCoverage
+
+    coverage = ServiceCoverage.objects.filter(service_id=ticket.service_id).select_related(
+        "escalation_policy").first()
+    return None if coverage is None else coverage.escalation_policy

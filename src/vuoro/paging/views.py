@@ -7,7 +7,7 @@ one for a page no longer waiting 409, each an HTML page that says so; nothing ch
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from vuoro.accounts.models import User
 from vuoro.paging import selectors, services
 from vuoro.paging.links import LinkExpired, LinkForged, read_ack_token
 from vuoro.paging.models import AckVia, Page, PageStatus
+from vuoro.tickets import access
 
 
 def _refusal(request: HttpRequest, status: int, title: str, text: str) -> HttpResponse:
@@ -81,3 +82,24 @@ def acknowledge_at_desk(request: HttpRequest, page_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Page acknowledged."))
     return redirect("desk:ticket", reference=page.ticket.reference)
+
+
+@login_required
+@require_POST
+def open_at_desk(request: HttpRequest, reference: str) -> HttpResponse:
+    """Page the service's escalation policy for a ticket (the desk's "Page on-call" button)."""
+    from vuoro.tickets.selectors import ticket_get
+
+    ticket = ticket_get(user=request.user, reference=reference)  # type: ignore[arg-type]
+    if ticket is None:
+        raise Http404
+    if not access.can_work_on(request.user, ticket):  # type: ignore[arg-type]
+        raise PermissionDenied
+    try:
+        services.page_open(ticket=ticket, opened_by=request.user,  # type: ignore[arg-type]
+                           reason=request.POST.get("reason", "").strip()[:300])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Page opened."))
+    return redirect("desk:ticket", reference=ticket.reference)
