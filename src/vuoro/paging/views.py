@@ -8,7 +8,7 @@ one for a page no longer waiting 409, each an HTML page that says so; nothing ch
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -85,9 +85,12 @@ def acknowledge_at_desk(request: HttpRequest, page_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def open_at_desk(request: HttpRequest, reference: str) -> HttpResponse:
-    """Page the service's escalation policy for a ticket (the desk's "Page on-call" button)."""
+    """Page the service's escalation policy for a ticket (the desk's "Page on-call" button).
+
+    Whether the ticket exists is decided before the method, so an outsider learns nothing.
+    """
     from vuoro.tickets.selectors import ticket_get
 
     ticket = ticket_get(user=request.user, reference=reference)  # type: ignore[arg-type]
@@ -95,6 +98,8 @@ def open_at_desk(request: HttpRequest, reference: str) -> HttpResponse:
         raise Http404
     if not access.can_work_on(request.user, ticket):  # type: ignore[arg-type]
         raise PermissionDenied
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         services.page_open(ticket=ticket, opened_by=request.user,  # type: ignore[arg-type]
                            reason=request.POST.get("reason", "").strip()[:300])
