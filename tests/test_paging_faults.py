@@ -243,10 +243,10 @@ def test_postgresql_restarted_while_paging_loses_nothing_and_sends_nothing_twice
         make_due_now(paging)
         wait_for(lambda: progress()[0] > 0, workers, tmp_path)
         time.sleep(random.Random(seed).uniform(0, 0.3))
-        restarted_at = time.monotonic()
+        before, restarted_at = progress(), time.monotonic()
         command = restart_postgresql()
         down = time.monotonic() - restarted_at
-        at_restart = progress()
+        after = progress()
         wait_for(lambda: settled(paging), workers, tmp_path)
         time.sleep(0.5)  # a few more cycles: nothing more may arrive
         unknown, received = wind_down(workers, provider)
@@ -254,8 +254,8 @@ def test_postgresql_restarted_while_paging_loses_nothing_and_sends_nothing_twice
     statuses = assert_every_step_exactly_once(paging, received)
     assert statuses.get(MessageStatus.UNKNOWN, 0) == unknown
     print(f"PostgreSQL restarted ({command}, {down:.1f} s, seed {seed}) with 2 workers, "
-          f"{len(paging.pages)} pages x {STEPS} steps: (steps fired, sent) at the restart "
-          f"{at_restart}; messages {statuses}, received {sum(received.values())}, "
+          f"{len(paging.pages)} pages x {STEPS} steps: (steps fired, sent) before the restart "
+          f"{before}, once it accepted connections {after}; messages {statuses}, received {sum(received.values())}, "
           f"unknown {unknown}, received twice 0")
 
 
