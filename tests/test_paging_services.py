@@ -388,3 +388,11 @@ def test_a_person_in_both_policies_of_a_handover_is_paged_by_each(world):
     services.escalate_due(now=T0)
     services.escalate_due(now=T0 + 5 * MINUTE)
     assert notified_users(page) == [world.agent.pk, world.agent.pk]
+
+
+def test_a_page_to_a_schedule_reaches_whoever_is_on_call(world):
+    schedule = schedule_with(world.agent, world.agent2)
+    page = services.page_open(ticket=ticket_for(world), schedule=schedule, opened_by=world.partner, now=T0)
+    assert page.policy is None
+    services.escalate_due(now=T0)
+    assert notified_users(page) == [world.agent2.pk]  # Friday's shift runs until Saturday 08:00
