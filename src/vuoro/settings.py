@@ -127,6 +127,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("VUORO_TEST_DB_NAME", "test_vuoro")}
+    # Queue and scope queries are short OLTP reads; PostgreSQL's JIT compiles them for ~150 ms
+    # whenever the planner's estimate crosses its threshold, which costs far more than it saves.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
