@@ -369,3 +369,37 @@ def test_desk_pages_load_the_keyboard_shortcuts(world, tickets, login):
     client = login(world.agent)
     for url in (QUEUE, ticket_url(tickets["desk"]), NEW):
         assert "desk/desk.js" in client.get(url).content.decode()
+
+
+def test_partner_and_paging_history_reads_as_sentences(world):
+    from django.utils import translation
+
+    from vuoro.desk.templatetags.desk_tags import event_sentence
+    from vuoro.tickets.models import EventKind, TicketEvent
+
+    ticket = f.ticket(world.requester_a, world.critical)
+    now = ticket.created_at
+    rows = [
+        (EventKind.CAUGHT, "", "", world.partner),
+        (EventKind.DISPATCHED, "team", "Desk", world.partner),
+        (EventKind.DISPATCHED, "on_call", "Antti", world.partner),
+        (EventKind.CALL_LOGGED, "call", "call_back", world.partner),
+        (EventKind.PAGE, "page", "triggered", world.partner),
+        (EventKind.PAGE, "page", "acknowledged", world.agent),
+    ]
+    with translation.override("en"):
+        sentences = [
+            str(event_sentence(TicketEvent.objects.create(
+                ticket=ticket, actor=actor, kind=kind, field=field, new_value=value,
+                internal=True, created_at=now))).split(" <time")[0]
+            for kind, field, value, actor in rows
+        ]
+    partner, agent = world.partner.display_name(), world.agent.display_name()
+    assert sentences == [
+        f"{partner} caught the ticket",
+        f"{partner} dispatched the ticket to Desk",
+        f"{partner} dispatched the ticket to on-call: Antti",
+        f"{partner} logged a call: Will call back",
+        f"{partner} paged on-call",
+        f"{agent} acknowledged the page",
+    ]

@@ -1,4 +1,4 @@
-"""/healthz reports the database and the worker heartbeat."""
+"""/healthz reports the database, the worker heartbeat and pages waiting for an engine."""
 
 from datetime import timedelta
 
@@ -11,7 +11,8 @@ from vuoro.core.models import WorkerHeartbeat
 def test_healthz_degraded_without_worker(client, db):
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"database": "ok", "worker": "never seen", "status": "degraded"}
+    assert response.json() == {"database": "ok", "worker": "never seen", "pages_overdue": 0,
+                               "status": "degraded"}
 
 
 def test_healthz_ok_with_recent_heartbeat(client, db):
@@ -26,3 +27,17 @@ def test_healthz_reports_stale_worker(client, db):
     WorkerHeartbeat.objects.update(last_seen_at=timezone.now() - timedelta(minutes=5))
     body = client.get("/healthz").json()
     assert body["status"] == "degraded" and body["worker"].startswith("stale since")
+
+
+def test_healthz_is_degraded_while_a_page_waits_for_an_engine(client, world):
+    from tests import factories as f
+    from vuoro.paging.services import page_open
+
+    beat("worker-1", timezone.now())
+    ticket = f.ticket(world.requester_a, world.critical)
+    page = page_open(ticket=ticket, user=world.agent, opened_by=world.agent)
+    assert client.get("/healthz").json()["pages_overdue"] == 0  # due now, not yet overdue
+    type(page).objects.filter(pk=page.pk).update(next_escalation_at=timezone.now() - timedelta(minutes=2))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["pages_overdue"] == 1

@@ -9,11 +9,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from vuoro.core.models import WorkerHeartbeat
+from vuoro.paging.engine import pages_overdue
 
 
 @never_cache
 def healthz(request):  # type: ignore[no-untyped-def]
-    """200 when the database answers and a worker was seen recently, 503 otherwise."""
+    """200 when the database answers, a worker was seen recently and no page waits for an
+    engine (due more than 30 s ago); 503 otherwise."""
     body: dict[str, object] = {}
     healthy = True
     try:
@@ -34,5 +36,9 @@ def healthz(request):  # type: ignore[no-untyped-def]
     else:
         body["worker"] = "ok"
         body["worker_last_seen"] = latest.last_seen_at.isoformat()
+    overdue = pages_overdue()
+    body["pages_overdue"] = overdue
+    if overdue:
+        healthy = False  # a page is waiting for an engine: nobody is being woken up
     body["status"] = "ok" if healthy else "degraded"
     return JsonResponse(body, status=200 if healthy else 503)

@@ -44,6 +44,30 @@ def _shown(field: str, value: str) -> str:
     return str(VALUE_LABELS.get(field, {}).get(value, value))
 
 
+OUT_OF_HOURS_KINDS = frozenset({EventKind.CAUGHT, EventKind.DISPATCHED, EventKind.CALL_LOGGED, EventKind.PAGE})
+
+
+def _out_of_hours_sentence(event: TicketEvent, who: str) -> str:
+    """The partner's and the pager's history rows in words."""
+    values = {"who": who, "target": event.new_value}
+    if event.kind == EventKind.CAUGHT:
+        return _("%(who)s caught the ticket") % values
+    if event.kind == EventKind.DISPATCHED:
+        if event.field == "on_call":
+            return _("%(who)s dispatched the ticket to on-call: %(target)s") % values
+        return _("%(who)s dispatched the ticket to %(target)s") % values
+    if event.kind == EventKind.CALL_LOGGED:
+        from vuoro.partner.services import CALL_OUTCOMES  # the partner app knows its outcomes
+
+        values["target"] = str(dict(CALL_OUTCOMES).get(event.new_value, event.new_value))
+        return _("%(who)s logged a call: %(target)s") % values
+    if event.new_value == "acknowledged":
+        return _("%(who)s acknowledged the page") % values
+    if event.new_value == "resolved":
+        return _("%(who)s resolved the page") % values
+    return _("%(who)s paged on-call") % values
+
+
 @register.simple_tag
 def event_sentence(event: TicketEvent) -> SafeString:
     """One history row in words: who changed what from which value to which, and when."""
@@ -53,6 +77,8 @@ def event_sentence(event: TicketEvent) -> SafeString:
         text = _("%(who)s created the ticket") % {"who": who}
     elif event.kind == EventKind.ATTACHED:
         text = _("%(who)s attached %(name)s") % {"who": who, "name": event.new_value}
+    elif event.kind in OUT_OF_HOURS_KINDS:
+        text = _out_of_hours_sentence(event, who)
     else:
         text = _("%(who)s changed %(field)s from %(old)s → %(new)s") % {
             "who": who,
