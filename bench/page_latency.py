@@ -126,10 +126,14 @@ def receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
     return server
 
 
-def bench_env(database_url: str, page_interval: str, scan_interval: str) -> dict[str, str]:
+def bench_env(database_url: str, page_interval: str | None, scan_interval: str | None) -> dict[str, str]:
+    """The workers' environment; intervals not given are the worker's own defaults."""
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="vuoro.settings", VUORO_LOG_LEVEL="WARNING",
-               DATABASE_URL=database_url, VUORO_PAGE_INTERVAL=page_interval,
-               VUORO_SCAN_INTERVAL=scan_interval)
+               DATABASE_URL=database_url)
+    for name, value in (("VUORO_PAGE_INTERVAL", page_interval), ("VUORO_SCAN_INTERVAL", scan_interval)):
+        env.pop(name, None)
+        if value is not None:
+            env[name] = value
     if database_url.startswith("sqlite:///"):
         env["VUORO_DATA_DIR"] = str(Path(database_url.removeprefix("sqlite:///")).parent)
     return env
@@ -286,8 +290,8 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--burst-clients", type=int, default=64,
                         help="Connections creating the burst at once.")
-    parser.add_argument("--page-interval", default="0.1", help="VUORO_PAGE_INTERVAL for the workers.")
-    parser.add_argument("--scan-interval", default="1", help="VUORO_SCAN_INTERVAL for the workers.")
+    parser.add_argument("--page-interval", help="VUORO_PAGE_INTERVAL for the workers (default: theirs).")
+    parser.add_argument("--scan-interval", help="VUORO_SCAN_INTERVAL for the workers (default: theirs).")
     parser.add_argument("--gunicorn-workers", type=int, default=2, help="As `vuoro serve`.")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--requester", default="maija", help="Demo user the API token belongs to.")
@@ -327,8 +331,9 @@ def main() -> None:
         hook.shutdown()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"<!-- {machine()}; load average {load}; {args.database_url}; gunicorn "
-          f"{args.gunicorn_workers}w×{args.threads}t; VUORO_PAGE_INTERVAL={args.page_interval} "
-          f"VUORO_SCAN_INTERVAL={args.scan_interval}; worker logs in {log_dir} -->")
+          f"{args.gunicorn_workers}w×{args.threads}t; VUORO_PAGE_INTERVAL="
+          f"{args.page_interval or 'default'} VUORO_SCAN_INTERVAL={args.scan_interval or 'default'}; "
+          f"worker logs in {log_dir} -->")
     print("| run | created | paged | p50 ms | p95 ms | p99 ms | max ms "
           "| after answer p50 | p95 | p99 | max | API p50 | p95 | p99 | max | problems |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
