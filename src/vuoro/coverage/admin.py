@@ -1,8 +1,8 @@
 """Coverage per service is configured in the admin; decisions are shown, never edited."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from vuoro.core.admin_readonly import ReadOnlyAdminMixin
 from vuoro.coverage.models import OutOfHoursDecision, ServiceCoverage
 
 
@@ -16,18 +16,10 @@ class ServiceCoverageAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutOfHoursDecision)
-class OutOfHoursDecisionAdmin(admin.ModelAdmin):
+class OutOfHoursDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("ticket", "decided_at", "action", "reason", "handled_by", "model",
                     "service_open", "covered", "critical", "next_opening", "partner_team")
     list_filter = ("action", "handled_by", "model", "reason")
     list_select_related = ("ticket", "partner_team")
     date_hierarchy = "decided_at"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
 
+from vuoro.core.admin_readonly import ReadOnlyAdminMixin
 from vuoro.paging import escalation as esc
 from vuoro.paging.models import (
     TARGET_FIELDS,
@@ -78,7 +79,7 @@ class PageEventInline(admin.TabularInline):
 
 
 @admin.register(Page)
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("ticket", "status", "opened_at", "policy", "cycle", "step_index",
                     "next_escalation_at", "acknowledged_by", "acknowledged_at")
     list_filter = ("status",)
@@ -90,12 +91,4 @@ class PageAdmin(admin.ModelAdmin):
                        "acknowledged_by", "acknowledged_via", "resolved_at")
     fields = readonly_fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from vuoro.core.admin_readonly import ReadOnlyAdminMixin
 from vuoro.runbooks import flow
 from vuoro.runbooks.models import Runbook, RunbookRun, RunbookStepResult, RunbookVersion
 from vuoro.runbooks.services import runbook_version_create
@@ -107,18 +108,10 @@ class ResultInline(admin.TabularInline):
 
 
 @admin.register(RunbookRun)
-class RunbookRunAdmin(admin.ModelAdmin):
+class RunbookRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("ticket", "version", "status", "current_step", "started_by", "started_at", "ended_at")
     list_filter = ("status",)
     list_select_related = ("ticket", "version__runbook", "started_by")
     date_hierarchy = "started_at"
     inlines = [ResultInline]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

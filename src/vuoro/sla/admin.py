@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from vuoro.core.admin_readonly import ReadOnlyAdminMixin
 from vuoro.sla.models import SlaAlert, SlaClock, SlaClockEvent, SlaPolicy
 
 
@@ -62,7 +63,7 @@ class SlaAlertInline(ReadOnlyInline):
 
 
 @admin.register(SlaClock)
-class SlaClockAdmin(admin.ModelAdmin):
+class SlaClockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit view of a clock: its state, numbers and every move it made."""
 
     list_display = ("ticket", "kind", "state", "cycle", "due_at", "used_seconds", "target_seconds",
@@ -72,11 +73,3 @@ class SlaClockAdmin(admin.ModelAdmin):
     search_fields = ("ticket__reference",)
     inlines = [SlaClockEventInline, SlaAlertInline]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from vuoro.core.admin_readonly import ReadOnlyAdminMixin
 from vuoro.tickets import priority
 from vuoro.tickets.models import PriorityMatrixCell, Ticket
 
@@ -19,19 +20,10 @@ class PriorityMatrixCellAdmin(admin.ModelAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only here: tickets change through the desk so every change is in the history."""
 
     list_display = ("reference", "subject", "status", "priority", "service", "organisation", "created_at")
     list_filter = ("status", "priority", "service")
     search_fields = ("reference", "subject")
     show_full_result_count = False
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
