@@ -55,7 +55,8 @@ def load_demo() -> bool:
     apps.members.set([users["aino"]])
     night = Team.objects.create(name="Päivystyskumppani", assignment_strategy=AssignmentStrategy.MANUAL)
     night.members.set([users["paula"]])
-    # Critical services are covered around the clock; the rest keep office hours.
+    # Every service keeps the desk's office hours. Out of hours the partner covers the critical
+    # ones (coverage demo), and their P1/P2 clocks run around the clock (SLA demo).
     hours = builtin_calendars()
 
     email = Service.objects.create(
@@ -63,13 +64,13 @@ def load_demo() -> bool:
         name_sv="E-post och kalender", critical=True, owner=users["olli"], default_team=service_desk,
         description_fi="Sähköposti, kalenterit ja jaetut postilaatikot.",
         description_en="Email, calendars and shared mailboxes.",
-        description_sv="E-post, kalendrar och delade brevlådor.", order=1, calendar=hours.always_open,
+        description_sv="E-post, kalendrar och delade brevlådor.", order=1, calendar=hours.office_hours,
     )
     erp = Service.objects.create(
         slug="erp", name_fi="Toiminnanohjausjärjestelmä", name_en="ERP system",
         name_sv="Affärssystem", critical=True, owner=users["olli"], default_team=apps,
         description_fi="Talous, hankinnat ja laskutus.", description_en="Finance, purchasing and invoicing.",
-        description_sv="Ekonomi, inköp och fakturering.", order=2, calendar=hours.always_open,
+        description_sv="Ekonomi, inköp och fakturering.", order=2, calendar=hours.office_hours,
     )
     workstations = Service.objects.create(
         slug="workstations", name_fi="Työasemat ja laitteet", name_en="Workstations and devices",
