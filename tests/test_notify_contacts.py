@@ -111,9 +111,9 @@ def test_the_desk_navigation_links_to_the_page(english, login):
 
 
 @pytest.mark.django_db
-def test_the_admin_checks_an_address_like_the_page_does(world, login):
-    client = login(world.admin)
-    form = {"user": world.agent.pk, "kind": "sms", "label": "", "rules-TOTAL_FORMS": "0",
+def test_the_admin_checks_an_address_like_the_page_does(english, login):
+    client = login(english.admin)
+    form = {"user": english.agent.pk, "kind": "sms", "label": "", "rules-TOTAL_FORMS": "0",
             "rules-INITIAL_FORMS": "0"}
 
     refused = client.post("/admin/notify/contactmethod/add/", {**form, "address": "040 123"})
