@@ -48,11 +48,15 @@ def test_a_deleted_builtin_calendar_is_made_again(db):
     assert business_calendar_for(office).is_open(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)) is True
 
 
-def test_demo_covers_critical_services_around_the_clock(db):
+def test_demo_services_keep_office_hours_and_critical_ones_are_covered_at_night(db):
+    from vuoro.coverage.models import CoverageModel, ServiceCoverage
+
     load_demo()
     hours = dict(Service.objects.values_list("slug", "calendar__name"))
-    assert hours == {"email": "24/7", "erp": "24/7", "workstations": "Arkisin 8–16",
+    assert hours == {"email": "Arkisin 8–16", "erp": "Arkisin 8–16", "workstations": "Arkisin 8–16",
                      "access": "Arkisin 8–16"}
+    covered = dict(ServiceCoverage.objects.values_list("service__slug", "model"))
+    assert covered == {"email": CoverageModel.GUIDED_ACTIONS, "erp": CoverageModel.CATCH_DISPATCH}
 
 
 def test_a_touched_calendar_is_compiled_afresh(db):

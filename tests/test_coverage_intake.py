@@ -204,13 +204,14 @@ def test_one_coverage_per_service(world):
         ServiceCoverage(service=world.critical, model=CoverageModel.NONE).full_clean()
 
 
-def test_demo_gives_the_critical_services_catch_and_dispatch(world):
+def test_demo_covers_the_critical_services_with_guided_actions_and_catch_and_dispatch(world):
     night = Team.objects.create(name="Päivystyskumppani")
     f.service("erp", critical=True)
     assert load_coverage_demo() == 2
     assert load_coverage_demo() == 2
     rows = ServiceCoverage.objects.filter(service__slug__in=["email", "erp"])
-    assert {(r.model, r.partner_team_id) for r in rows} == {(CoverageModel.CATCH_DISPATCH, night.pk)}
+    assert {(r.service.slug, r.model, r.partner_team_id) for r in rows} == {
+        ("email", CoverageModel.GUIDED_ACTIONS, night.pk), ("erp", CoverageModel.CATCH_DISPATCH, night.pk)}
 
 
 def test_decisions_are_read_only_in_the_admin(login, world, hours):

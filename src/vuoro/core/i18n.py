@@ -25,9 +25,9 @@ class TranslatedNameMixin(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         return pick(self, "name")
-
-    def __str__(self) -> str:
-        return self.name

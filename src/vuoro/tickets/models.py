@@ -142,7 +142,8 @@ class Ticket(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    # NULL, not "": many tickets have no key, and the unique constraint must ignore them all.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     tracking_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), db_index=True)
     updated_at = models.DateTimeField(_("updated"))

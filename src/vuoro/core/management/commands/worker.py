@@ -1,9 +1,11 @@
 """Background worker: django-tasks' database worker, a heartbeat for /healthz and the scheduler.
 
 The scheduler thread runs the SLA scan, the stuck-send watchdog and the outbox sender every
-``VUORO_SCAN_INTERVAL`` seconds (default 1), and looks for on-call gaps every ten minutes. The pager thread drives due pages and sends their
-notifications every ``VUORO_PAGE_INTERVAL`` seconds (default 0.2), so a page leaves within a
-second of the ticket that caused it. Each step is safe to run in many workers at once; a
+``VUORO_SCAN_INTERVAL`` seconds (default 1), and looks for on-call gaps every ten minutes. The
+pager thread drives due pages and the sender thread sends their notifications, each every
+``VUORO_PAGE_INTERVAL`` seconds (default 0.1) and at once again while it finds work, so a page
+leaves well within a second of the ticket that caused it and a slow provider never holds up
+the escalation of other pages. Each step is safe to run in many workers at once; a
 failing step is logged and the next cycle tries again, so no error stops the worker.
 """
 
@@ -31,7 +33,7 @@ from vuoro.sla.scanner import scan_sla
 
 HEARTBEAT_SECONDS = 5
 DEFAULT_SCAN_INTERVAL = 1.0
-DEFAULT_PAGE_INTERVAL = 0.2
+DEFAULT_PAGE_INTERVAL = 0.1
 STOP_GRACE_SECONDS = 30
 DATABASE_RETRY_SECONDS = 1.0
 
@@ -69,6 +71,27 @@ def pager_steps() -> tuple[Callable[[], object], ...]:
     from vuoro.paging.services import escalate_due
 
     return (escalate_due, send_messages)
+
+
+def _while_busy(seconds: float, stop: threading.Event, step: Callable[[], object]) -> Callable[[], None]:
+    """Run ``step`` again at once while it reports work done, otherwise every ``seconds``.
+
+    A burst of pages is drained back to back instead of one batch per interval; an idle
+    step costs one indexed read per interval.
+    """
+    def loop() -> None:
+        while not stop.is_set():
+            busy = False
+            try:
+                busy = bool(step())
+            except Exception:  # noqa: BLE001 - logged, the loop goes on
+                logger.exception("Pager step %s failed", getattr(step, "__name__", step))
+            finally:
+                close_old_connections()
+            if not busy:
+                stop.wait(seconds)
+
+    return loop
 
 
 def run_scheduled_cycle(stop: threading.Event, steps: tuple[Callable[[], object], ...] = SCHEDULED_STEPS) -> None:
@@ -122,11 +145,10 @@ class Command(DbWorkerCommand):
             threads.append(threading.Thread(
                 target=_every(scan_interval(), stop, lambda: run_scheduled_cycle(stop)),
                 name="vuoro-scheduler", daemon=True))
-            paging = pager_steps()
-            threads.append(threading.Thread(
-                target=_every(scan_interval("VUORO_PAGE_INTERVAL", DEFAULT_PAGE_INTERVAL), stop,
-                              lambda: run_scheduled_cycle(stop, paging)),
-                name="vuoro-pager", daemon=True))
+            page_interval = scan_interval("VUORO_PAGE_INTERVAL", DEFAULT_PAGE_INTERVAL)
+            for name, step in zip(("vuoro-pager", "vuoro-sender"), pager_steps(), strict=True):
+                threads.append(threading.Thread(target=_while_busy(page_interval, stop, step),
+                                                name=name, daemon=True))
         for thread in threads:
             thread.start()
         try:
