@@ -40,9 +40,8 @@ DATABASE_RETRY_SECONDS = 1.0
 logger = logging.getLogger("vuoro.worker")
 
 SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (
-    scan_sla, recover_stuck_sends, send_outbox, recover_stuck_messages, send_messages,
-    gap_warnings_scan,
-)
+    scan_sla, recover_stuck_sends, send_outbox, recover_stuck_messages, gap_warnings_scan,
+)  # paging messages are sent by the sender thread alone: one send in flight per worker
 
 
 def beat(worker_id: str, started_at) -> None:  # type: ignore[no-untyped-def]
@@ -67,7 +66,6 @@ def scan_interval(name: str = "VUORO_SCAN_INTERVAL", default: float = DEFAULT_SC
 
 
 def pager_steps() -> tuple[Callable[[], object], ...]:
-    from vuoro.notify.sender import send_messages
     from vuoro.paging.services import escalate_due
 
     return (escalate_due, send_messages)
