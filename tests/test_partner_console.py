@@ -328,3 +328,11 @@ def test_each_console_view_of_a_ticket_is_logged(night, console):
     console.get(url("ticket", ticket), REMOTE_ADDR="10.0.0.7")
     [row] = PartnerAccess.objects.all()
     assert (row.user, row.ticket, row.view, row.ip) == (night.partner, ticket, "console_ticket", "10.0.0.7")
+
+
+def test_the_console_history_reads_as_sentences_and_follows_the_runbook(night, console):
+    ticket = night_ticket(night)
+    partner_catch(user=night.partner, ticket=ticket)
+    page = console.get(url("ticket", ticket)).content.decode()
+    assert f"{night.partner.display_name()} caught the ticket" in page
+    assert 'hx-trigger="runbookChanged from:body"' in page
