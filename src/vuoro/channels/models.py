@@ -1,0 +1,101 @@
+"""Mailboxes that receive requests by email, and a record of every message received.
+
+Every inbound message leaves exactly one InboundEmail row, whatever happened to it, so each
+message is accounted for. The Message-ID is unique: receiving the same message twice (a poller
+restarted, a mail server redelivering) is recognised by the database, not by a race-prone check.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Raw messages larger than this are not stored in full (the parsed content still is).
+RAW_STORE_LIMIT = 2 * 1024 * 1024
+
+
+class UnknownSenders(models.TextChoices):
+    CREATE_CONTACT = "create_contact", _("Create a requester contact")
+    REFUSE = "refuse", _("Refuse the message")
+
+
+class Mailbox(models.Model):
+    """An address that takes requests; IMAP settings are used when the mailbox is polled."""
+
+    name = models.CharField(_("name"), max_length=100)
+    address = models.EmailField(_("address"), unique=True)
+    service = models.ForeignKey(
+        "catalog.Service", verbose_name=_("service"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="mailboxes",
+        help_text=_("Requests arriving here are filed under this service."),
+    )
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="mailboxes",
+    )
+    imap_host = models.CharField(_("IMAP host"), max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    imap_username = models.CharField(_("IMAP username"), max_length=255, blank=True)
+    imap_password = models.CharField(_("IMAP password"), max_length=255, blank=True)
+    imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
+    imap_ssl = models.BooleanField(_("IMAP over TLS"), default=True)
+    unknown_senders = models.CharField(
+        _("unknown senders"), max_length=20, choices=UnknownSenders.choices,
+        default=UnknownSenders.CREATE_CONTACT,
+    )
+    inbound_secret = models.CharField(
+        _("inbound secret"), max_length=128, blank=True,
+        help_text=_("Bearer secret a mail gateway may use to post raw messages to this mailbox."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    last_polled_at = models.DateTimeField(_("last polled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.address}>"
+
+
+class Outcome(models.TextChoices):
+    TICKET_CREATED = "ticket_created", _("Ticket created")
+    REPLY_ADDED = "reply_added", _("Reply added")
+    REJECTED = "rejected", _("Rejected")
+    IGNORED_LOOP = "ignored_loop", _("Ignored (automatic or loop)")
+    DUPLICATE = "duplicate", _("Duplicate")
+
+
+class InboundEmail(models.Model):
+    """One received message and what was done with it."""
+
+    mailbox = models.ForeignKey(
+        Mailbox, verbose_name=_("mailbox"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="inbound",
+    )
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    received_at = models.DateTimeField(_("received at"))
+    sender = models.CharField(_("sender"), max_length=320, blank=True)
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", verbose_name=_("ticket"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="inbound_emails",
+    )
+    # Not called "message": its column would clash with message_id.
+    ticket_message = models.ForeignKey(
+        "tickets.Message", verbose_name=_("ticket message"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="inbound_emails",
+    )
+    size = models.PositiveIntegerField(_("size in bytes"), default=0)
+    raw = models.BinaryField(_("raw message"), blank=True, default=b"",
+                             help_text=_("Empty when the message exceeded the storage limit."))
+
+    class Meta:
+        verbose_name = _("inbound email")
+        verbose_name_plural = _("inbound emails")
+        ordering = ("-received_at", "-id")
+        indexes = [models.Index(fields=["sender", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.outcome})"
