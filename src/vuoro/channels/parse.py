@@ -1,0 +1,232 @@
+"""Inbound email, parsed without Django: headers, bodies, attachments, quoting, loops, threading.
+
+Guarantee: ``parse`` never raises, whatever bytes it is given. Broken MIME yields what could be
+read plus a list of problems, so every received message can still be accounted for.
+"""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.message import Message
+from email.utils import getaddresses, parseaddr
+
+SYNTHETIC_PREFIX = "synthetic-sha256-"
+REFERENCE_RE = re.compile(r"\bVUO-\d{4}-\d{6}\b", re.IGNORECASE)
+OUR_ID_RE = re.compile(r"<vuoro-([a-z]+)-(\d+)@[^>]+>", re.IGNORECASE)
+QUOTE_MARKERS = (
+    re.compile(r"^\s*On .+ wrote:\s*$", re.IGNORECASE),
+    re.compile(r"^.+ kirjoitti\b.*:\s*$", re.IGNORECASE),
+    re.compile(r"^.+ skrev\b.*:\s*$", re.IGNORECASE),
+    re.compile(r"^\s*-{2,}\s*(Original Message|Alkuperäinen viesti|Ursprungligt meddelande)\s*-{2,}\s*$",
+               re.IGNORECASE),
+    re.compile(r"^\s*_{10,}\s*$"),
+)
+OUTLOOK_HEADER_RE = re.compile(r"^\s*\*?(From|Lähettäjä|Från)\*?:\s*\S", re.IGNORECASE)
+OUTLOOK_NEXT_RE = re.compile(r"^\s*\*?(Sent|Date|Lähetetty|Skickat|To|Vastaanottaja|Till)\*?:", re.IGNORECASE)
+SYSTEM_SENDERS = ("mailer-daemon", "postmaster")
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+    inline: bool = False
+
+
+@dataclass
+class ParsedEmail:
+    message_id: str
+    sender: str = ""
+    sender_name: str = ""
+    to: list[str] = field(default_factory=list)
+    subject: str = ""
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+    text: str = ""
+    html: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = ""
+    report_type: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+def synthetic_message_id(raw: bytes) -> str:
+    """Stable id for a message without one: the same bytes always give the same id."""
+    return f"<{SYNTHETIC_PREFIX}{hashlib.sha256(raw).hexdigest()}>"
+
+
+def _header(msg: Message, name: str, problems: list[str]) -> str:
+    try:
+        value = msg.get(name)
+        return "" if value is None else " ".join(str(value).split())
+    except Exception as exc:  # noqa: BLE001 - any malformed header is a problem, not a crash
+        problems.append(f"header {name}: {exc.__class__.__name__}")
+        return ""
+
+
+def _decode_part(part: Message, problems: list[str]) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"payload: {exc.__class__.__name__}")
+        return ""
+    if payload is None:
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    charset = "utf-8"
+    try:
+        charset = part.get_content_charset() or "utf-8"
+    except Exception:  # noqa: BLE001
+        problems.append("charset unreadable")
+    if charset.lower() in ("iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii"):
+        charset = "windows-1252"  # a superset in practice: senders mislabel cp1252 as latin-1
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:
+        problems.append(f"unknown charset {charset}")
+        return payload.decode("utf-8", errors="replace")
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text from HTML: block ends become line breaks; scripts and styles dropped."""
+    text = re.sub(r"(?is)<(script|style|head)\b.*?</\1\s*>", "", markup)
+    text = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h\d)\s*>", "\n", text)
+    text = re.sub(r"(?s)<[^>]*>", "", text)
+    text = html.unescape(text)
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _walk(msg: Message, parsed: ParsedEmail) -> None:
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        disposition = (part.get_content_disposition() or "").lower()
+        try:
+            filename = part.get_filename() or ""
+        except Exception:  # noqa: BLE001
+            filename, _ = "", parsed.problems.append("attachment filename unreadable")
+        if ctype == "text/plain" and not filename and disposition != "attachment" and not parsed.text:
+            parsed.text = _decode_part(part, parsed.problems)
+        elif ctype == "text/html" and not filename and disposition != "attachment" and not parsed.html:
+            parsed.html = _decode_part(part, parsed.problems)
+        elif ctype.startswith("message/delivery-status") or (
+                ctype.startswith("text/rfc822-headers")):
+            continue
+        else:
+            try:
+                content = part.get_payload(decode=True) or b""
+            except Exception:  # noqa: BLE001
+                content, _ = b"", parsed.problems.append("attachment unreadable")
+            name = filename or ("invite.ics" if ctype == "text/calendar" else "attachment")
+            parsed.attachments.append(Attachment(
+                filename=name, content_type=ctype, content=content,
+                inline=disposition == "inline" or bool(part.get("Content-ID"))))
+
+
+def parse(raw: bytes) -> ParsedEmail:
+    """Parse raw MIME bytes. Never raises; problems are listed on the result."""
+    problems: list[str] = []
+    try:
+        msg = email.message_from_bytes(raw or b"", policy=policy.default)
+    except Exception as exc:  # noqa: BLE001
+        return ParsedEmail(message_id=synthetic_message_id(raw or b""),
+                           problems=[f"unparseable: {exc.__class__.__name__}"])
+    parsed = ParsedEmail(message_id="", problems=problems)
+    try:
+        _fill(msg, parsed, raw or b"")
+    except Exception as exc:  # noqa: BLE001 - keep what was read so far
+        problems.append(f"parse stopped: {exc.__class__.__name__}")
+    if not parsed.message_id:
+        parsed.message_id = synthetic_message_id(raw or b"")
+    return parsed
+
+
+def _fill(msg: Message, parsed: ParsedEmail, raw: bytes) -> None:
+    problems = parsed.problems
+    for defect in getattr(msg, "defects", []):
+        problems.append(defect.__class__.__name__)
+    mid = _header(msg, "Message-ID", problems)[:250]
+    parsed.message_id = mid if mid.strip("<> ") else ""
+    parsed.sender_name, parsed.sender = parseaddr(_header(msg, "From", problems))
+    parsed.sender = parsed.sender.strip().lower()
+    parsed.to = [addr.lower() for _n, addr in getaddresses([_header(msg, "To", problems)]) if addr]
+    parsed.subject = _header(msg, "Subject", problems)
+    parsed.in_reply_to = _header(msg, "In-Reply-To", problems)
+    parsed.references = re.findall(r"<[^<>\s]+>", _header(msg, "References", problems))
+    for name in ("Auto-Submitted", "Precedence", "List-Id", "X-Loop", "X-Autoreply",
+                 "X-Auto-Response-Suppress", "Return-Path"):
+        value = _header(msg, name, problems)
+        if value:
+            parsed.headers[name.lower()] = value
+    parsed.content_type = msg.get_content_type()
+    parsed.report_type = (msg.get_param("report-type") or "") if parsed.content_type == "multipart/report" else ""
+    if isinstance(parsed.report_type, tuple):
+        parsed.report_type = str(parsed.report_type[-1])
+    _walk(msg, parsed)
+    if not parsed.text and parsed.html:
+        parsed.text = html_to_text(parsed.html)
+
+
+def split_quoted(text: str) -> tuple[str, str]:
+    """(new text, quoted text): everything from the first reply marker on is quoted."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    for index, line in enumerate(lines):
+        marker = any(rx.match(line) for rx in QUOTE_MARKERS)
+        outlook = OUTLOOK_HEADER_RE.match(line) and any(
+            OUTLOOK_NEXT_RE.match(next_line) for next_line in lines[index + 1:index + 4])
+        quoted = line.startswith(">") and all(
+            not rest.strip() or rest.startswith(">") for rest in lines[index:])
+        if marker or outlook or quoted:
+            return "\n".join(lines[:index]).strip(), "\n".join(lines[index:]).strip()
+    kept = [line for line in lines if not line.startswith(">")]
+    return "\n".join(kept).strip(), "\n".join(line for line in lines if line.startswith(">")).strip()
+
+
+def loop_kind(parsed: ParsedEmail, *, our_loop: str = "", our_addresses: tuple[str, ...] = ()) -> str:
+    """Why a message must not make a ticket: "bounce", "auto", "bulk", "list", "system",
+    "loop"; empty when it is a person's mail."""
+    headers = parsed.headers
+    local = parsed.sender.partition("@")[0]
+    if parsed.content_type == "multipart/report" or local in SYSTEM_SENDERS and "deliv" in parsed.subject.lower():
+        return "bounce"
+    if our_loop and our_loop.lower() in headers.get("x-loop", "").lower():
+        return "loop"
+    if parsed.sender and parsed.sender in our_addresses:
+        return "loop"
+    if local in SYSTEM_SENDERS:
+        return "system"
+    if headers.get("auto-submitted", "no").lower().split(";")[0].strip() != "no" or "x-autoreply" in headers:
+        return "auto"
+    if headers.get("precedence", "").lower() in ("bulk", "junk", "list", "auto_reply"):
+        return "bulk"
+    if "list-id" in headers:
+        return "list"
+    return ""
+
+
+@dataclass(frozen=True)
+class ThreadHint:
+    outbound_ids: tuple[int, ...]
+    reference: str
+
+
+def thread_hint(parsed: ParsedEmail) -> ThreadHint:
+    """Candidate ticket: our outgoing mail ids named in In-Reply-To/References (newest first),
+    then a ticket reference in the subject. The caller still checks the sender may reply."""
+    ids = [parsed.in_reply_to, *reversed(parsed.references)]
+    outbound: list[int] = []
+    for value in ids:
+        for prefix, pk in OUR_ID_RE.findall(value or ""):
+            if prefix.lower() == "outbox" and int(pk) not in outbound:
+                outbound.append(int(pk))
+    match = REFERENCE_RE.search(parsed.subject)
+    return ThreadHint(outbound_ids=tuple(outbound), reference=match.group(0).upper() if match else "")
