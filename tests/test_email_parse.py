@@ -6,7 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vuoro.channels.parse import (
-    SYNTHETIC_PREFIX, loop_kind, parse, split_quoted, synthetic_message_id, thread_hint,
+    SYNTHETIC_PREFIX,
+    loop_kind,
+    parse,
+    split_quoted,
+    synthetic_message_id,
+    thread_hint,
 )
 from vuoro.core.sanitize import clean_html
 
