@@ -1,0 +1,165 @@
+"""Receiving one email: deduplicate, drop loops, thread a reply or open a request.
+
+``email_receive`` is the only way inbound mail reaches tickets; it goes through
+``tickets.services.ticket_create`` and ``message_add`` like every other channel. Everything it
+writes (the InboundEmail row, a contact, the ticket or reply) is in one transaction: a crash
+leaves nothing or everything. Every call leaves exactly one InboundEmail row per Message-ID.
+"""
+
+import datetime as dt
+import hashlib
+import re
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vuoro.accounts.models import Role, User
+from vuoro.channels.models import RAW_STORE_LIMIT, InboundEmail, Mailbox, Outcome, UnknownSenders
+from vuoro.channels.parse import ParsedEmail, loop_kind, parse, split_quoted, thread_hint
+from vuoro.notify.models import OutboundEmail
+from vuoro.tickets import access
+from vuoro.tickets.attachments import CheckedUpload, check_upload
+from vuoro.tickets.models import Channel, Ticket
+from vuoro.tickets.priority import Affected, StopsWork
+from vuoro.tickets.services import DESCRIPTION_MAX, SUBJECT_MAX, message_add, ticket_create
+
+RATE_LIMIT = 20
+RATE_WINDOW = dt.timedelta(minutes=10)
+OUTBOX_KEY_RE = re.compile(r"^requester-(\d+)-")
+
+
+def email_receive(*, raw: bytes, mailbox: Mailbox | None, now: dt.datetime | None = None) -> InboundEmail:
+    """Receive one raw message; returns its InboundEmail row.
+
+    A Message-ID seen before returns the earlier row with ``outcome`` set to duplicate in memory
+    only; nothing is written. The unique constraint decides, so two concurrent deliveries of the
+    same message make one row.
+    """
+    now = now or timezone.now()
+    parsed = parse(raw)
+    existing = InboundEmail.objects.filter(message_id=parsed.message_id).first()
+    if existing is not None:
+        return _as_duplicate(existing)
+    try:
+        with transaction.atomic():
+            row = InboundEmail.objects.create(
+                mailbox=mailbox, message_id=parsed.message_id, received_at=now,
+                sender=parsed.sender[:320], subject=parsed.subject[:500], outcome=Outcome.REJECTED,
+                size=len(raw), raw=raw if len(raw) <= RAW_STORE_LIMIT else b"",
+            )
+            _decide(row, parsed, mailbox, now)
+            row.save()
+    except IntegrityError:
+        existing = InboundEmail.objects.filter(message_id=parsed.message_id).first()
+        if existing is None:
+            raise
+        return _as_duplicate(existing)
+    return row
+
+
+def _as_duplicate(row: InboundEmail) -> InboundEmail:
+    row.outcome = Outcome.DUPLICATE
+    row.reason = _("This message was received before.")
+    return row
+
+
+def _decide(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None, now: dt.datetime) -> None:
+    """Fill the row's outcome; writes the ticket or reply in the caller's transaction."""
+    ours = tuple(a.lower() for a in Mailbox.objects.values_list("address", flat=True))
+    kind = loop_kind(parsed, our_loop=getattr(settings, "VUORO_X_LOOP", "vuoro"),
+                     our_addresses=(*ours, settings.DEFAULT_FROM_EMAIL.lower()))
+    if kind:
+        row.outcome, row.reason = Outcome.IGNORED_LOOP, _("Automatic mail (%(kind)s).") % {"kind": kind}
+        return
+    if not parsed.sender or "@" not in parsed.sender:
+        row.reason = _("The message has no sender address.")
+        return
+    recent = InboundEmail.objects.filter(sender=row.sender, received_at__gt=now - RATE_WINDOW,
+                                         received_at__lte=now).exclude(pk=row.pk).count()
+    if recent >= RATE_LIMIT:
+        row.reason = _("Too many messages from this address; try again later.")
+        return
+    user = _sender_user(parsed, mailbox)
+    if user is None:
+        row.reason = _("The sender is not known and this mailbox does not accept unknown senders.")
+        return
+    try:
+        _reply_or_create(row, parsed, mailbox, user)
+    except (ValidationError, PermissionDenied) as exc:
+        row.outcome = Outcome.REJECTED
+        row.reason = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+def _sender_user(parsed: ParsedEmail, mailbox: Mailbox | None) -> User | None:
+    """The active user with the sender's address; a new requester contact if the mailbox allows."""
+    user = User.objects.filter(email__iexact=parsed.sender, is_active=True).order_by("pk").first()
+    if user is not None:
+        return user
+    if mailbox is None or mailbox.unknown_senders != UnknownSenders.CREATE_CONTACT:
+        return None
+    if User.objects.filter(email__iexact=parsed.sender).exists():
+        return None  # a deactivated person stays deactivated
+    contact = User(username="mail-" + hashlib.sha256(parsed.sender.encode()).hexdigest()[:20],
+                   email=parsed.sender, role=Role.REQUESTER,
+                   first_name=(parsed.sender_name or "")[:150])
+    contact.set_unusable_password()
+    contact.save()
+    return contact
+
+
+def _thread_ticket(parsed: ParsedEmail) -> Ticket | None:
+    hint = thread_hint(parsed)
+    keys = OutboundEmail.objects.filter(pk__in=hint.outbound_ids).values_list("pk", "key")
+    by_pk = dict(keys)
+    for pk in hint.outbound_ids:
+        match = OUTBOX_KEY_RE.match(by_pk.get(pk, ""))
+        if match:
+            ticket = Ticket.objects.filter(pk=int(match.group(1))).first()
+            if ticket is not None:
+                return ticket
+    if hint.reference:
+        return Ticket.objects.filter(reference=hint.reference).first()
+    return None
+
+
+def _reply_or_create(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None, user: User) -> None:
+    text, _quoted = split_quoted(parsed.text)
+    uploads, refused = _attachments(parsed)
+    target = _thread_ticket(parsed)
+    if target is not None and access.can_reply(user, target):
+        message = message_add(actor=user, ticket=target, body=text[:DESCRIPTION_MAX],
+                              channel=Channel.EMAIL, attachments=uploads)
+        row.outcome, row.ticket, row.ticket_message = Outcome.REPLY_ADDED, target, message
+        row.reason = refused
+        return
+    if mailbox is None or mailbox.service is None:
+        row.reason = _("The mailbox has no service for new requests.")
+        return
+    subject = (parsed.subject or _("(no subject)")).strip()[:SUBJECT_MAX]
+    result = ticket_create(actor=user, requester=user, service=mailbox.service, category=None,
+                           subject=subject, description=text[:DESCRIPTION_MAX],
+                           stops_work=StopsWork.NO.value, affected=Affected.ME.value,
+                           channel=Channel.EMAIL, attachments=uploads)
+    row.outcome, row.ticket = Outcome.TICKET_CREATED, result.ticket
+    notes = [refused] if refused else []
+    if target is not None:
+        notes.insert(0, _("The sender may not reply to the referenced ticket; a new request was made."))
+    row.reason = " ".join(notes)
+
+
+def _attachments(parsed: ParsedEmail) -> tuple[list[CheckedUpload], str]:
+    """Attachments the ticket rules allow, and a note naming the ones refused."""
+    checked: list[CheckedUpload] = []
+    refused: list[str] = []
+    for item in parsed.attachments:
+        upload = SimpleUploadedFile(item.filename[:200] or "attachment", item.content, item.content_type)
+        try:
+            checked.append(check_upload(upload))
+        except ValidationError:
+            refused.append(item.filename)
+    note = _("Attachments not accepted: %(names)s") % {"names": ", ".join(refused)} if refused else ""
+    return checked, note
