@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from vuoro.webhooks import views
 
 app_name = "webhooks"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("handoff/<slug:service_slug>/", views.handoff_update, name="handoff_update"),
+]

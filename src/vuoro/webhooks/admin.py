@@ -1,0 +1,53 @@
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from vuoro.webhooks import services
+from vuoro.webhooks.models import HandOff, WebhookAttempt, WebhookDelivery, WebhookSubscription
+
+
+class DeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    fields = ("event", "status", "attempts", "last_status", "last_error", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-created_at",)
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("name", "url", "active", "failures_in_row", "disabled_at")
+    readonly_fields = ("failures_in_row", "disabled_at", "disabled_reason")
+    inlines = [DeliveryInline]
+
+
+class AttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ("at", "outcome", "http_status", "detail")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("key", "event", "status", "attempts", "last_status", "next_attempt_at")
+    list_filter = ("status", "event")
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    inlines = [AttemptInline]
+    actions = ["send_again"]
+
+    @admin.action(description=_("Send again (failed or unknown only)"))
+    def send_again(self, request, queryset) -> None:  # type: ignore[no-untyped-def]
+        count = sum(services.delivery_resend(delivery=d, now=timezone.now()) for d in queryset)
+        self.message_user(request, _("%d deliveries queued again.") % count, messages.SUCCESS)
+
+
+@admin.register(HandOff)
+class HandOffAdmin(admin.ModelAdmin):
+    list_display = ("service", "kind", "email", "url", "active")

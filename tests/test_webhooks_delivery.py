@@ -1,0 +1,198 @@
+"""Outbound webhooks and hand-off against a loopback receiver (tests/fake_provider.py)."""
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tests import factories as f
+from tests.fake_provider import FakeProvider
+from vuoro.notify.models import DeskNotification, OutboundEmail
+from vuoro.webhooks import sender, services
+from vuoro.webhooks.models import (
+    DeliveryStatus,
+    ExternalReference,
+    HandOff,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from vuoro.webhooks.signing import sign
+
+
+@pytest.fixture
+def provider():
+    with FakeProvider() as fake:
+        yield fake
+
+
+def _subscribe(provider, events=("ticket.created",), secret="s3cret"):
+    return WebhookSubscription.objects.create(name="ops", url=provider.url("/hook"), secret=secret,
+                                              events=list(events))
+
+
+def test_signed_payload_is_verifiable_and_has_no_description(world, provider):
+    sub = _subscribe(provider)
+    ticket = f.ticket(world.requester_a, world.other, description="secret internal detail")
+    assert services.webhook_event(event="ticket.created", ticket=ticket, now=timezone.now()) == 1
+    counts = sender.send_webhooks()
+    assert counts["delivered"] == 1
+    [hit] = provider.received("/hook")
+    assert hit.header("X-Vuoro-Signature") == sign(sub.secret, hit.header("X-Vuoro-Timestamp"), hit.body)
+    assert hit.header("X-Vuoro-Event") == "ticket.created"
+    assert hit.header("X-Vuoro-Delivery") == WebhookDelivery.objects.get().key
+    assert hit.json["ticket"]["reference"] == ticket.reference
+    assert b"secret internal detail" not in hit.body
+
+
+def test_not_subscribed_or_inactive_gets_nothing(world, provider):
+    _subscribe(provider, events=["page.opened"])
+    WebhookSubscription.objects.create(name="off", url=provider.url("/x"), secret="x",
+                                       events=["ticket.created"], active=False)
+    ticket = f.ticket(world.requester_a, world.other)
+    assert services.webhook_event(event="ticket.created", ticket=ticket, now=timezone.now()) == 0
+
+
+def test_retries_with_backoff_then_delivered_once(world, provider):
+    _subscribe(provider)
+    provider.set_mode("status", status=503, times=2)
+    now = timezone.now()
+    services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other), now=now)
+    assert sender.send_webhooks(now=now)["pending"] == 1
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.next_attempt_at == now + timedelta(seconds=30)
+    assert sender.send_webhooks(now=now + timedelta(seconds=29))["pending"] == 0  # not due yet
+    assert sender.send_webhooks(now=now + timedelta(seconds=30))["pending"] == 1
+    delivery.refresh_from_db()
+    assert delivery.next_attempt_at == now + timedelta(seconds=30) + timedelta(seconds=60)
+    assert sender.send_webhooks(now=now + timedelta(seconds=90))["delivered"] == 1
+    assert sender.send_webhooks(now=now + timedelta(days=1)) == dict.fromkeys(DeliveryStatus.values, 0)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.log.count()) == ("delivered", 3, 3)
+    assert provider.count("/hook") == 3
+
+
+def test_4xx_fails_once_and_408_429_retry(world, provider):
+    _subscribe(provider)
+    provider.set_mode("status", status=410, times=1)
+    services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+                           now=timezone.now())
+    assert sender.send_webhooks()["failed"] == 1
+    assert sender.send_webhooks(now=timezone.now() + timedelta(days=1))["failed"] == 0
+    assert provider.count("/hook") == 1
+    assert WebhookDelivery.objects.get().last_status == 410
+    provider.set_mode("status", status=429, times=1)
+    services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+                           now=timezone.now())
+    assert sender.send_webhooks()["pending"] == 1
+
+
+def test_refused_connection_is_retried(world):
+    WebhookSubscription.objects.create(name="gone", url="http://127.0.0.1:9/hook", secret="x",
+                                       events=["ticket.created"])
+    services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+                           now=timezone.now())
+    assert sender.send_webhooks()["pending"] == 1
+
+
+def test_auto_disable_after_failures_in_a_row_tells_admins(world, provider):
+    sub = _subscribe(provider)
+    provider.set_mode("status", status=400)
+    start = timezone.now()
+    for i in range(sender.DISABLE_AFTER):
+        services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+                               now=start + timedelta(seconds=i))
+    sender.send_webhooks(now=start + timedelta(minutes=1))
+    sub.refresh_from_db()
+    assert not sub.active and sub.disabled_at is not None and sub.failures_in_row == 10
+    assert DeskNotification.objects.filter(user=world.admin).count() == 1
+    assert OutboundEmail.objects.filter(to=world.admin.email).count() == 1
+    services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+                           now=start + timedelta(minutes=2))
+    assert WebhookDelivery.objects.count() == 10  # nothing more queued for a disabled subscription
+
+
+def test_success_resets_failures_in_a_row(world, provider):
+    sub = _subscribe(provider)
+    provider.set_mode("status", status=400, times=3)
+    for i in range(4):
+        services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+                               now=timezone.now() + timedelta(microseconds=i))
+    sender.send_webhooks(now=timezone.now() + timedelta(seconds=1))
+    sub.refresh_from_db()
+    assert sub.failures_in_row == 0 and sub.active
+
+
+def test_read_timeout_is_unknown_and_send_again(world, provider, settings):
+    settings.VUORO_NOTIFY_TIMEOUT = "0.5"
+    _subscribe(provider)
+    provider.set_mode("delay", delay=2.0, times=1)
+    services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+                           now=timezone.now())
+    assert sender.send_webhooks()["unknown"] == 1
+    delivery = WebhookDelivery.objects.get()
+    assert services.delivery_resend(delivery=delivery, now=timezone.now())
+    assert sender.send_webhooks()["delivered"] == 1
+
+
+def test_rest_handoff_stores_external_reference(world):
+    with FakeProvider(replies={"/jira": json.dumps({"key": "OPS-42"}).encode()}) as fake:
+        HandOff.objects.create(service=world.other, kind="rest", url=fake.url("/jira/issue"),
+                               secret="hs", reference_key="key",
+                               payload_template='{"summary": "{subject}", "ref": "{reference}"}')
+        ticket = f.ticket(world.requester_a, world.other, subject='Quote " and {brace}')
+        services.webhook_event(event="ticket.created", ticket=ticket, now=timezone.now())
+        assert sender.send_webhooks()["delivered"] == 1
+        [hit] = fake.received("/jira")
+    assert hit.json == {"summary": 'Quote " and {brace}', "ref": ticket.reference}
+    assert hit.header("X-Vuoro-Signature") == sign("hs", hit.header("X-Vuoro-Timestamp"), hit.body)
+    assert ExternalReference.objects.get(ticket=ticket).reference == "OPS-42"
+
+
+def test_email_handoff_goes_to_the_email_outbox_once(world):
+    HandOff.objects.create(service=world.other, kind="email", email="desk@customer.test", secret="x")
+    ticket = f.ticket(world.requester_a, world.other)
+    now = timezone.now()
+    services.webhook_event(event="ticket.created", ticket=ticket, now=now)
+    services.handoff_send(ticket=ticket, now=now)
+    mail = OutboundEmail.objects.get(to="desk@customer.test")
+    assert ticket.reference in mail.subject and ticket.reference in mail.body
+
+
+def _signed_post(client, slug, data, secret="hs", stamp=None):
+    body = json.dumps(data).encode()
+    stamp = stamp or int(time.time())
+    return client.post(f"/webhooks/handoff/{slug}/", data=body, content_type="application/json",
+                       HTTP_X_VUORO_TIMESTAMP=str(stamp), HTTP_X_VUORO_SIGNATURE=sign(secret, stamp, body))
+
+
+def test_inbound_update_good_and_bad_signature(world, client):
+    handoff = HandOff.objects.create(service=world.other, kind="rest", url="http://127.0.0.1:9/",
+                                     secret="hs")
+    ticket = f.ticket(world.requester_a, world.other)
+    ExternalReference.objects.create(ticket=ticket, system=f"handoff-{handoff.pk}", reference="OPS-1")
+    slug = world.other.slug
+    assert _signed_post(client, slug, {"reference": "OPS-1", "status": "resolved"}, secret="wrong").status_code == 401
+    stale = int(time.time()) - 600
+    assert _signed_post(client, slug, {"reference": "OPS-1"}, stamp=stale).status_code == 401
+    assert _signed_post(client, slug, {"reference": "NOPE", "status": "resolved"}).status_code == 404
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
+    response = _signed_post(client, slug, {"reference": "OPS-1", "status": "open", "comment": "Taken"})
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.status == "open"
+    [(internal, body)] = ticket.messages.values_list("internal", "body")
+    assert internal and "Taken" in body
+
+
+def test_time_machine_backoff_is_clock_free(world, provider):
+    with time_machine.travel("2026-01-05 12:00:00+00:00", tick=False):
+        _subscribe(provider)
+        provider.set_mode("status", status=500, times=1)
+        services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+                               now=timezone.now())
+        sender.send_webhooks()
+        assert WebhookDelivery.objects.get().next_attempt_at == timezone.now() + timedelta(seconds=30)
