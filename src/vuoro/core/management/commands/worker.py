@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from vuoro.channels.imap import email_poll
 from vuoro.core.models import WorkerHeartbeat
 from vuoro.notify.sender import (
     recover_stuck_messages,
@@ -41,6 +42,7 @@ logger = logging.getLogger("vuoro.worker")
 
 SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (
     scan_sla, recover_stuck_sends, send_outbox, recover_stuck_messages, gap_warnings_scan,
+    email_poll,
 )  # paging messages are sent by the sender thread alone: one send in flight per worker
 
 
