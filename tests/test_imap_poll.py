@@ -4,8 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.dovecot import dovecot  # noqa: F401  (fixture)
-from tests.dovecot import free_port
+from tests.dovecot import (
+    dovecot,  # noqa: F401  (fixture)
+    free_port,
+)
 from vuoro.channels.imap import email_poll, mailbox_poll, mailboxes_poll
 from vuoro.channels.models import Mailbox
 from vuoro.core.management.commands.worker import SCHEDULED_STEPS
