@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from vuoro.channels import views
 
 app_name = "channels"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("inbound/<int:mailbox_id>/", views.inbound, name="inbound"),
+]

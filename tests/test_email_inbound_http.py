@@ -1,0 +1,50 @@
+"""POST /channels/inbound/<mailbox>/: raw MIME in, 202 with the outcome; auth and size refused."""
+
+import pytest
+
+from tests import factories as f
+from vuoro.channels.models import InboundEmail, Mailbox, Outcome
+from vuoro.tickets.models import Ticket
+
+RAW = b"From: someone@outside.test\r\nSubject: Hi\r\nMessage-ID: <h1@x>\r\n\r\nPlease help."
+
+
+@pytest.fixture
+def box(world):
+    return Mailbox.objects.create(name="Desk", address="desk@vuoro.test", service=world.other,
+                                  inbound_secret="s3cret-gateway")
+
+
+def post(client, box, raw=RAW, auth=None):
+    headers = {"HTTP_AUTHORIZATION": auth} if auth else {}
+    return client.post(f"/channels/inbound/{box.pk}/", data=raw, content_type="message/rfc822", **headers)
+
+
+@pytest.mark.django_db
+def test_agent_token_creates_ticket(client, world, box):
+    response = post(client, box, auth="Bearer " + f.api_token(world.agent))
+    assert response.status_code == 202
+    assert response.json()["outcome"] == Outcome.TICKET_CREATED
+    assert Ticket.objects.get().reference == response.json()["ticket"]
+    again = post(client, box, auth="Bearer " + f.api_token(world.admin))
+    assert again.status_code == 202 and again.json()["outcome"] == Outcome.DUPLICATE
+    assert InboundEmail.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_mailbox_secret_accepted(client, world, box):
+    assert post(client, box, auth="Bearer s3cret-gateway").status_code == 202
+
+
+@pytest.mark.django_db
+def test_refusals(client, world, box, settings):
+    assert post(client, box).status_code == 401
+    assert post(client, box, auth="Bearer wrong").status_code == 401
+    assert post(client, box, auth="Bearer " + f.api_token(world.requester_a)).status_code == 403
+    assert post(client, box, auth="Bearer " + f.api_token(world.partner)).status_code == 403
+    token = "Bearer " + f.api_token(world.agent)
+    assert post(client, box, raw=b"  ", auth=token).status_code == 400
+    settings.VUORO_INBOUND_MAX_BYTES = 100
+    assert post(client, box, raw=RAW + b"x" * 200, auth=token).status_code == 400
+    assert client.get(f"/channels/inbound/{box.pk}/").status_code == 405
+    assert InboundEmail.objects.count() == 0
