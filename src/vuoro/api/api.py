@@ -6,7 +6,7 @@ document and the interactive docs are open so clients can be generated from them
 
 from ninja import NinjaAPI
 
-from vuoro.api import calendars, catalog, errors, pages, tickets, tokens
+from vuoro.api import calendars, calls, catalog, errors, pages, tickets, tokens
 from vuoro.api.auth import ApiTokenAuth
 
 api = NinjaAPI(
@@ -22,3 +22,4 @@ api.add_router("", catalog.router)
 api.add_router("", tokens.router)
 api.add_router("", calendars.router)
 api.add_router("", pages.router)
+api.add_router("", calls.router)

@@ -1,0 +1,69 @@
+"""Phone pages for the desk (log a call, look a number up) and the telephony webhook. Thin:
+the work is in ``services`` and ``selectors``."""
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from vuoro.catalog.models import Service
+from vuoro.desk.views import desk_user_required
+from vuoro.telephony import selectors, services
+from vuoro.telephony.models import Outcome
+
+
+def _minutes(text: str) -> int:
+    try:
+        return round(float(text.replace(",", ".")) * 60)
+    except ValueError:
+        return -1
+
+
+@desk_user_required
+@require_http_methods(["GET", "POST"])
+def log(request: HttpRequest) -> HttpResponse:
+    data = request.POST if request.method == "POST" else request.GET
+    context = {"data": data, "outcomes": Outcome.choices, "errors": {},
+               "services": Service.objects.filter(active=True).order_by("slug")}
+    if request.method == "POST":
+        service = Service.objects.filter(pk=data.get("service") or None, active=True).first() \
+            if (data.get("service") or "").isdigit() else None
+        try:
+            call = services.call_log(
+                actor=request.user, raw_number=data.get("number", ""), reason=data.get("reason", ""),
+                duration_seconds=_minutes(data.get("duration", "0") or "0"), outcome=data.get("outcome", ""),
+                summary=data.get("summary", ""), create_ticket=data.get("then") == "create",
+                service=service, ticket_reference=data.get("ticket", "") if data.get("then") == "add" else "",
+            )
+        except ValidationError as exc:
+            context["errors"] = exc.message_dict
+            context["lookup"] = selectors.lookup(user=request.user, raw_number=data.get("number", ""))
+            return render(request, "telephony/log.html", context, status=400)
+        if call.ticket is not None:
+            return redirect("desk:ticket", reference=call.ticket.reference)
+        return redirect(f"{request.path}?logged={call.pk}")
+    context["lookup"] = selectors.lookup(user=request.user, raw_number=data.get("number", ""))
+    return render(request, "telephony/log.html", context)
+
+
+@desk_user_required
+def lookup(request: HttpRequest) -> HttpResponse:
+    found = selectors.lookup(user=request.user, raw_number=request.GET.get("number", ""))
+    return render(request, "telephony/_lookup.html", {"lookup": found})
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest) -> HttpResponse:
+    try:
+        result = services.webhook_receive(
+            body=request.body, timestamp=request.headers.get("X-Vuoro-Timestamp", ""),
+            signature=request.headers.get("X-Vuoro-Signature", ""), now=timezone.now(),
+        )
+    except services.WebhookRefused as refused:
+        return JsonResponse({"detail": refused.message}, status=refused.status)
+    return JsonResponse({"call": result.call.pk, "created": result.created,
+                         "ticket": result.call.ticket.reference if result.call.ticket else None},
+                        status=201 if result.created else 200)
