@@ -58,6 +58,9 @@ class OutboundEmail(OutboxRow):
     to = models.EmailField()
     subject = models.CharField(max_length=300)
     body = models.TextField()
+    html_body = models.TextField(blank=True, default="", help_text="HTML alternative; empty for text only.")
+    headers = models.JSONField(default=dict, blank=True,
+                               help_text="Extra headers, e.g. In-Reply-To and References for threading.")
     status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
 
     class Meta:

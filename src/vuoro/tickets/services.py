@@ -20,6 +20,7 @@ from vuoro.catalog.forms import validate_answers
 from vuoro.catalog.models import Category, RoutingRule, Service
 from vuoro.core.sanitize import body_to_html
 from vuoro.coverage.services import Fact, coverage_decide_at_intake, ooh_record
+from vuoro.notify import requester_mail
 from vuoro.paging.services import pages_resolve_for_ticket
 from vuoro.sla import services as sla
 from vuoro.tickets import access, priority
@@ -247,6 +248,7 @@ def ticket_create(*, actor: User | None, requester: User, service: Service,
             _store_attachments(ticket, None, creator, attachments or [], False, now)
             sla.clocks_start(ticket=ticket, at=now)
             coverage_decide_at_intake(ticket=ticket, at=now)
+            requester_mail.requester_mail_received(ticket=ticket, now=now)
     except IntegrityError:
         if idempotency_key:
             earlier = Ticket.objects.filter(created_by=creator, idempotency_key=idempotency_key).first()
@@ -307,6 +309,7 @@ def message_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
         sla.clocks_follow_ticket(ticket=ticket, at=now, previous_status=previous_status,
                                  previous_priority=ticket.priority,
                                  first_response="first_response_at" in changed)
+        requester_mail.requester_mail_reply(ticket=ticket, message=message, now=now)
     return message
 
 
@@ -410,6 +413,8 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
                                      service_changed="service" in changed)
             if ticket.status == Status.RESOLVED and previous_status != Status.RESOLVED:
                 _on_resolved(ticket, actor, now)
+            if "status" in changed:
+                requester_mail.requester_mail_status(ticket=ticket, now=now)
     return [c for c in changed if c in CHANGEABLE]
 
 
