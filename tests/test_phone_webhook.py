@@ -8,8 +8,10 @@ import pytest
 import time_machine
 from django.test import Client
 
+from tests.test_paging_concurrency import in_threads
 from vuoro.accounts.models import User
 from vuoro.telephony.models import Call
+from vuoro.telephony.services import webhook_receive
 from vuoro.telephony.signing import sign
 from vuoro.tickets.models import Ticket
 
@@ -141,3 +143,17 @@ def test_without_a_configured_secret_everything_is_refused(phone_world, settings
 
 def test_only_post(phone_world):
     assert Client().get("/phone/webhook/").status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_call_delivered_four_times_at_once_is_one_call_and_one_ticket(phone_world):
+    body = event(id="race-1")
+    stamp = str(int(NOW.timestamp()))
+    signature = sign(secret=SECRET, timestamp=stamp, body=body)
+
+    def receive():
+        return webhook_receive(body=body, timestamp=stamp, signature=signature, now=NOW).created
+
+    created = in_threads(*[receive] * 4)
+    assert sorted(created) == [False, False, False, True]
+    assert (Call.objects.count(), Ticket.objects.count()) == (1, 1)
