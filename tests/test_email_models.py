@@ -19,3 +19,15 @@ def test_mailbox_defaults_and_inbound_message_id_unique(world):
         InboundEmail.objects.create(mailbox=box, message_id="<a@x>", received_at=now,
                                     outcome=Outcome.REJECTED)
     assert bytes(InboundEmail.objects.get().raw) == b"raw"
+
+
+@pytest.mark.django_db
+def test_admin_pages_render(client, world):
+    box = Mailbox.objects.create(name="Desk", address="desk@example.test")
+    row = InboundEmail.objects.create(mailbox=box, message_id="<b@x>", received_at=timezone.now(),
+                                      outcome=Outcome.IGNORED_LOOP, raw=b"raw")
+    client.force_login(world.admin)
+    for url in ("/admin/channels/mailbox/", f"/admin/channels/mailbox/{box.pk}/change/",
+                "/admin/channels/mailbox/add/", "/admin/channels/inboundemail/",
+                f"/admin/channels/inboundemail/{row.pk}/change/"):
+        assert client.get(url).status_code == 200, url
