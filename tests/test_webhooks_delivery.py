@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests import factories as f
 from tests.fake_provider import FakeProvider
 from vuoro.notify.models import DeskNotification, OutboundEmail
-from vuoro.webhooks import sender, services
+from vuoro.webhooks import events, sender, services
 from vuoro.webhooks.models import (
     DeliveryStatus,
     ExternalReference,
@@ -36,7 +36,7 @@ def _subscribe(provider, events=("ticket.created",), secret="s3cret"):
 def test_signed_payload_is_verifiable_and_has_no_description(world, provider):
     sub = _subscribe(provider)
     ticket = f.ticket(world.requester_a, world.other, description="secret internal detail")
-    assert services.webhook_event(event="ticket.created", ticket=ticket, now=timezone.now()) == 1
+    assert events.webhook_event(event="ticket.created", ticket=ticket, now=timezone.now()) == 1
     counts = sender.send_webhooks()
     assert counts["delivered"] == 1
     [hit] = provider.received("/hook")
@@ -52,14 +52,14 @@ def test_not_subscribed_or_inactive_gets_nothing(world, provider):
     WebhookSubscription.objects.create(name="off", url=provider.url("/x"), secret="x",
                                        events=["ticket.created"], active=False)
     ticket = f.ticket(world.requester_a, world.other)
-    assert services.webhook_event(event="ticket.created", ticket=ticket, now=timezone.now()) == 0
+    assert events.webhook_event(event="ticket.created", ticket=ticket, now=timezone.now()) == 0
 
 
 def test_retries_with_backoff_then_delivered_once(world, provider):
     _subscribe(provider)
     provider.set_mode("status", status=503, times=2)
     now = timezone.now()
-    services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other), now=now)
+    events.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other), now=now)
     assert sender.send_webhooks(now=now)["pending"] == 1
     delivery = WebhookDelivery.objects.get()
     assert delivery.next_attempt_at == now + timedelta(seconds=30)
@@ -77,14 +77,14 @@ def test_retries_with_backoff_then_delivered_once(world, provider):
 def test_4xx_fails_once_and_408_429_retry(world, provider):
     _subscribe(provider)
     provider.set_mode("status", status=410, times=1)
-    services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+    events.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
                            now=timezone.now())
     assert sender.send_webhooks()["failed"] == 1
     assert sender.send_webhooks(now=timezone.now() + timedelta(days=1))["failed"] == 0
     assert provider.count("/hook") == 1
     assert WebhookDelivery.objects.get().last_status == 410
     provider.set_mode("status", status=429, times=1)
-    services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+    events.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
                            now=timezone.now())
     assert sender.send_webhooks()["pending"] == 1
 
@@ -92,7 +92,7 @@ def test_4xx_fails_once_and_408_429_retry(world, provider):
 def test_refused_connection_is_retried(world):
     WebhookSubscription.objects.create(name="gone", url="http://127.0.0.1:9/hook", secret="x",
                                        events=["ticket.created"])
-    services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+    events.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
                            now=timezone.now())
     assert sender.send_webhooks()["pending"] == 1
 
@@ -102,14 +102,14 @@ def test_auto_disable_after_failures_in_a_row_tells_admins(world, provider):
     provider.set_mode("status", status=400)
     start = timezone.now()
     for i in range(sender.DISABLE_AFTER):
-        services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+        events.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
                                now=start + timedelta(seconds=i))
     sender.send_webhooks(now=start + timedelta(minutes=1))
     sub.refresh_from_db()
     assert not sub.active and sub.disabled_at is not None and sub.failures_in_row == 10
     assert DeskNotification.objects.filter(user=world.admin).count() == 1
     assert OutboundEmail.objects.filter(to=world.admin.email).count() == 1
-    services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+    events.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
                            now=start + timedelta(minutes=2))
     assert WebhookDelivery.objects.count() == 10  # nothing more queued for a disabled subscription
 
@@ -118,7 +118,7 @@ def test_success_resets_failures_in_a_row(world, provider):
     sub = _subscribe(provider)
     provider.set_mode("status", status=400, times=3)
     for i in range(4):
-        services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+        events.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
                                now=timezone.now() + timedelta(microseconds=i))
     sender.send_webhooks(now=timezone.now() + timedelta(seconds=1))
     sub.refresh_from_db()
@@ -129,7 +129,7 @@ def test_read_timeout_is_unknown_and_send_again(world, provider, settings):
     settings.VUORO_NOTIFY_TIMEOUT = "0.5"
     _subscribe(provider)
     provider.set_mode("delay", delay=2.0, times=1)
-    services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+    events.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
                            now=timezone.now())
     assert sender.send_webhooks()["unknown"] == 1
     delivery = WebhookDelivery.objects.get()
@@ -143,7 +143,7 @@ def test_rest_handoff_stores_external_reference(world):
                                secret="hs", reference_key="key",
                                payload_template='{"summary": "{subject}", "ref": "{reference}"}')
         ticket = f.ticket(world.requester_a, world.other, subject='Quote " and {brace}')
-        services.webhook_event(event="ticket.created", ticket=ticket, now=timezone.now())
+        events.webhook_event(event="ticket.created", ticket=ticket, now=timezone.now())
         assert sender.send_webhooks()["delivered"] == 1
         [hit] = fake.received("/jira")
     assert hit.json == {"summary": 'Quote " and {brace}', "ref": ticket.reference}
@@ -155,8 +155,8 @@ def test_email_handoff_goes_to_the_email_outbox_once(world):
     HandOff.objects.create(service=world.other, kind="email", email="desk@customer.test", secret="x")
     ticket = f.ticket(world.requester_a, world.other)
     now = timezone.now()
-    services.webhook_event(event="ticket.created", ticket=ticket, now=now)
-    services.handoff_send(ticket=ticket, now=now)
+    events.webhook_event(event="ticket.created", ticket=ticket, now=now)
+    events.handoff_send(ticket=ticket, now=now)
     mail = OutboundEmail.objects.get(to="desk@customer.test")
     assert ticket.reference in mail.subject and ticket.reference in mail.body
 
@@ -192,7 +192,40 @@ def test_time_machine_backoff_is_clock_free(world, provider):
     with time_machine.travel("2026-01-05 12:00:00+00:00", tick=False):
         _subscribe(provider)
         provider.set_mode("status", status=500, times=1)
-        services.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+        events.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
                                now=timezone.now())
         sender.send_webhooks()
         assert WebhookDelivery.objects.get().next_attempt_at == timezone.now() + timedelta(seconds=30)
+
+
+def test_page_opened_and_acknowledged_are_delivered(world, provider):
+    from vuoro.paging.services import page_acknowledge, page_open
+
+    _subscribe(provider, events=["page.opened", "page.acknowledged"])
+    ticket = f.ticket(world.requester_a, world.critical)
+    page = page_open(ticket=ticket, user=world.agent, opened_by=world.agent)
+    page_acknowledge(page=page, user=world.agent, via="desk")
+    assert sender.send_webhooks()["delivered"] == 2
+    bodies = [hit.json for hit in provider.received("/hook")]
+    assert [(b["event"], b["page"]["status"]) for b in bodies] == [
+        ("page.opened", "triggered"), ("page.acknowledged", "acknowledged")]
+    assert {b["page"]["id"] for b in bodies} == {page.pk}
+
+
+def test_admin_lists_subscriptions_and_sends_a_failed_delivery_again(world, client, provider):
+    sub = _subscribe(provider)
+    provider.set_mode("status", status=400, times=1)
+    events.webhook_event(event="ticket.created", ticket=f.ticket(world.requester_a, world.other),
+                         now=timezone.now())
+    sender.send_webhooks()
+    delivery = WebhookDelivery.objects.get()
+    world.admin.is_staff = world.admin.is_superuser = True
+    world.admin.save()
+    client.force_login(world.admin)
+    assert client.get(f"/admin/webhooks/webhooksubscription/{sub.pk}/change/").status_code == 200
+    assert client.get(f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/").status_code == 200
+    assert client.get("/admin/webhooks/handoff/add/").status_code == 200
+    response = client.post("/admin/webhooks/webhookdelivery/", {
+        "action": "send_again", "_selected_action": [delivery.pk]})
+    assert response.status_code == 302
+    assert sender.send_webhooks()["delivered"] == 1

@@ -28,6 +28,7 @@ from vuoro.paging.models import (
     PageStatus,
 )
 from vuoro.tickets.models import ACTIVE_STATUSES, EventKind, Ticket, TicketEvent
+from vuoro.webhooks.events import webhook_event
 
 __all__ = [
     "escalate_due",
@@ -165,6 +166,7 @@ def page_open(*, ticket: Ticket, opened_by: User | None = None, reason: str = ""
         TicketEvent.objects.create(ticket=ticket, actor=opened_by, kind=EventKind.PAGE, field="page",
                                    new_value=PageStatus.TRIGGERED, internal=True, created_at=now)
         ooh_record(ticket_id=ticket.pk, fact=Fact.PAGED, at=now, user=opened_by)
+        webhook_event(event="page.opened", ticket=ticket, page=page, now=now)
     return page
 
 
@@ -202,6 +204,7 @@ def page_acknowledge(*, page: Page, user: User, via: str, now: dt.datetime | Non
                                    field="page", old_value=PageStatus.TRIGGERED,
                                    new_value=PageStatus.ACKNOWLEDGED, internal=True, created_at=now)
         ooh_record(ticket_id=locked.ticket_id, fact=Fact.ACKNOWLEDGED, at=now, user=user)
+        webhook_event(event="page.acknowledged", ticket=locked.ticket, page=Page.objects.get(pk=locked.pk), now=now)
     locked.refresh_from_db()
     return locked
 

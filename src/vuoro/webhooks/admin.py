@@ -1,9 +1,12 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vuoro.webhooks import services
 from vuoro.webhooks.models import HandOff, WebhookAttempt, WebhookDelivery, WebhookSubscription
+
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class DeliveryInline(admin.TabularInline):
@@ -23,6 +26,7 @@ class DeliveryInline(admin.TabularInline):
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_display = ("name", "url", "active", "failures_in_row", "disabled_at")
     readonly_fields = ("failures_in_row", "disabled_at", "disabled_reason")
+    formfield_overrides = URL_FIELDS
     inlines = [DeliveryInline]
 
 
@@ -51,3 +55,4 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 @admin.register(HandOff)
 class HandOffAdmin(admin.ModelAdmin):
     list_display = ("service", "kind", "email", "url", "active")
+    formfield_overrides = URL_FIELDS
