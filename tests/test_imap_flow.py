@@ -7,9 +7,11 @@ from email.utils import format_datetime
 import pytest
 
 from tests.dovecot import dovecot  # noqa: F401  (fixture)
+from tests.smtp_recorder import SmtpServer
 from vuoro.channels import services as channel_services
 from vuoro.channels.imap import mailbox_poll
 from vuoro.channels.models import InboundEmail, Mailbox, Outcome
+from vuoro.notify.sender import send_outbox
 from vuoro.tickets.models import Message, Ticket
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -133,3 +135,31 @@ def test_committed_but_not_flagged_is_flagged_on_the_next_poll_without_a_second_
     assert Ticket.objects.count() == 3 and InboundEmail.objects.count() == 3
     assert dovecot.unseen_count() == 0
     print(f"killed before flag: {result.fetched} fetched, tickets {Ticket.objects.count()} (no duplicate)")
+
+
+def test_the_acknowledgement_goes_out_over_smtp_and_a_reply_to_it_threads_back(world, dovecot, mailbox, settings):  # noqa: F811
+    settings.VUORO_REQUESTER_MAIL = True
+    smtp = SmtpServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port
+    requester = world.requester_b  # language "en"
+    try:
+        dovecot.append(mail(1, sender=requester.email, subject="Laptop will not boot"))
+        assert mailbox_poll(mailbox=mailbox, now=NOW).received == 1
+        ticket = Ticket.objects.get()
+
+        assert send_outbox().sent == 1
+        (recipient, subject), = smtp.recorder.counts()
+        assert recipient == requester.email and ticket.reference in subject
+        acknowledgement_id, = smtp.recorder.message_ids
+
+        # The reply carries only In-Reply-To: its subject has no reference to fall back on.
+        dovecot.append(mail(2, sender=requester.email, subject="Re: thanks", in_reply_to=acknowledgement_id))
+        assert mailbox_poll(mailbox=mailbox, now=NOW).received == 1
+    finally:
+        smtp.stop()
+
+    reply = InboundEmail.objects.get(message_id="<imap-flow-2@customer.example>")
+    assert (reply.outcome, reply.ticket) == (Outcome.REPLY_ADDED, ticket)
+    assert Ticket.objects.count() == 1 and dovecot.unseen_count() == 0
+    print(f"acknowledgement {acknowledgement_id} over SMTP; reply threaded to {ticket.reference}")
