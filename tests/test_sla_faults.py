@@ -26,6 +26,12 @@ from vuoro.sla.models import ClockKind, ClockState, SlaAlert, SlaClock
 from vuoro.tickets.models import Ticket
 
 
+@pytest.fixture(autouse=True)
+def no_requester_mail(settings):
+    """These tests count the SLA's own mail; requester mail is tested in test_requester_mail."""
+    settings.VUORO_REQUESTER_MAIL = False
+
+
 def due_clocks_for(world, count: int, *, warned: bool = False) -> list[SlaClock]:
     """Running resolution clocks already past warning and due, on tickets of agent2 (lead: agent)."""
     tickets = [f.ticket(world.requester_a, world.critical, world.cat_critical, subject=f"Fault {n}")

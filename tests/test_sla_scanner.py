@@ -21,6 +21,12 @@ from vuoro.sla.scanner import ScanResult, scan_sla
 from vuoro.tickets.models import Priority, Ticket, TicketEvent
 
 
+@pytest.fixture(autouse=True)
+def no_requester_mail(settings):
+    """These tests count the SLA's own mail; requester mail is tested in test_requester_mail."""
+    settings.VUORO_REQUESTER_MAIL = False
+
+
 def assigned_ticket(world, assignee=None, stops_work="partly", affected="team"):
     ticket = f.ticket(world.requester_a, world.critical, world.cat_critical, stops_work=stops_work,
                       affected=affected)

@@ -194,6 +194,10 @@ EMAIL_BACKEND = os.environ.get(
     "VUORO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("VUORO_FROM_EMAIL", "tuki@vuoro.example")
+# Requesters are told by email when a request is received, answered, waiting or resolved.
+VUORO_REQUESTER_MAIL = env_bool("VUORO_REQUESTER_MAIL", True)
+# Our own loop marker on outgoing mail; incoming mail carrying it is never turned into tickets.
+VUORO_X_LOOP = os.environ.get("VUORO_X_LOOP", "vuoro")
 EMAIL_HOST = os.environ.get("VUORO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("VUORO_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("VUORO_EMAIL_USER", "")
