@@ -38,6 +38,7 @@ from vuoro.tickets.models import (
     Ticket,
     TicketEvent,
 )
+from vuoro.webhooks.events import webhook_event
 
 SUBJECT_MAX = 200
 DESCRIPTION_MAX = 100_000
@@ -249,6 +250,7 @@ def ticket_create(*, actor: User | None, requester: User, service: Service,
             sla.clocks_start(ticket=ticket, at=now)
             coverage_decide_at_intake(ticket=ticket, at=now)
             requester_mail.requester_mail_received(ticket=ticket, now=now)
+            webhook_event(event="ticket.created", ticket=ticket, now=now)
     except IntegrityError:
         if idempotency_key:
             earlier = Ticket.objects.filter(created_by=creator, idempotency_key=idempotency_key).first()
@@ -415,6 +417,7 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
                 _on_resolved(ticket, actor, now)
             if "status" in changed:
                 requester_mail.requester_mail_status(ticket=ticket, now=now)
+            webhook_event(event="ticket.updated", ticket=ticket, now=now)
     return [c for c in changed if c in CHANGEABLE]
 
 
@@ -422,6 +425,7 @@ def _on_resolved(ticket: Ticket, actor: User, now: datetime) -> None:
     """What follows a resolution, inside the same transaction."""
     ooh_record(ticket_id=ticket.pk, fact=Fact.RESOLVED, at=now, user=actor)
     pages_resolve_for_ticket(ticket=ticket, by=actor, now=now)
+    webhook_event(event="ticket.resolved", ticket=ticket, now=now)
 
 
 def tickets_bulk_change(*, actor: User, tickets: list[Ticket], **changes: Any) -> dict[str, list[str]]:

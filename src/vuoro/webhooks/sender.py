@@ -10,6 +10,7 @@ the admins are told.
 
 import json
 import logging
+from collections import Counter
 from datetime import datetime
 
 import requests
@@ -138,10 +139,11 @@ def send_delivery(delivery: WebhookDelivery, now: datetime) -> str:
     return str(fields["status"]) if recorded else DeliveryStatus.UNKNOWN
 
 
-def send_webhooks(*, now: datetime | None = None, batch: int = 50) -> dict[str, int]:
-    """Send up to ``batch`` due deliveries; counts by final status. Safe in many processes."""
+def send_webhooks(*, now: datetime | None = None, batch: int = 50) -> Counter[str]:
+    """Send up to ``batch`` due deliveries; counts by final status (empty, so false, when none
+    was due). Safe in many processes at once."""
     now = now or timezone.now()
-    counts: dict[str, int] = dict.fromkeys(DeliveryStatus.values, 0)
+    counts: Counter[str] = Counter()
     for _i in range(batch):
         delivery = claim_delivery(now)
         if delivery is None:

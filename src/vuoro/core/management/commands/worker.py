@@ -31,6 +31,7 @@ from vuoro.notify.sender import (
 )
 from vuoro.oncall.services import gap_warnings_scan
 from vuoro.sla.scanner import scan_sla
+from vuoro.webhooks.sender import recover_stuck_deliveries, send_webhooks
 
 HEARTBEAT_SECONDS = 5
 DEFAULT_SCAN_INTERVAL = 1.0
@@ -42,7 +43,7 @@ logger = logging.getLogger("vuoro.worker")
 
 SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (
     scan_sla, recover_stuck_sends, send_outbox, recover_stuck_messages, gap_warnings_scan,
-    email_poll,
+    email_poll, recover_stuck_deliveries, send_webhooks,
 )  # paging messages are sent by the sender thread alone: one send in flight per worker
 
 
