@@ -9,14 +9,11 @@ fenced by ``claimed_at``: a late answer from an old claim cannot overwrite a new
 """
 
 import logging
-import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -31,7 +28,6 @@ from vuoro.notify.models import (
     OutboxStatus,
 )
 from vuoro.notify.transports import (
-    DEFAULT_TIMEOUT_SECONDS,
     PERMANENT,
     SENT,
     TRANSIENT,
@@ -179,31 +175,10 @@ def deliver(email: OutboundEmail) -> None:
     """Hand one email to the configured backend; raises on any refusal or network error.
 
     A row with an HTML alternative or extra headers (requester mail: threading, loop guard)
-    goes out as multipart/alternative with those headers; others as plain text, as before.
+    goes out as multipart/alternative with those headers; others as plain text.
     """
-    if not email.html_body and not email.headers:
-        smtp_send(to=email.to, subject=email.subject, body=email.body, message_id=message_id(email))
-        return
-    mail = EmailMultiAlternatives(
-        subject=email.subject, body=email.body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email.to],
-        connection=get_connection(fail_silently=False,
-                                  timeout=getattr(settings, "EMAIL_TIMEOUT", None) or DEFAULT_TIMEOUT_SECONDS),
-        headers={"Auto-Submitted": "auto-generated", **email.headers, "Message-ID": message_id(email)},
-    )
-    if email.html_body:
-        mail.attach_alternative(email.html_body, "text/html")
-    try:
-        accepted = mail.send(fail_silently=False)
-    except smtplib.SMTPRecipientsRefused as exc:
-        if all(code >= 500 for code, _text in exc.recipients.values()):
-            raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
-        raise
-    except smtplib.SMTPResponseException as exc:
-        if exc.smtp_code >= 500:
-            raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
-        raise
-    if not accepted:
-        raise PermanentFailure("the backend accepted no recipient")
+    smtp_send(to=email.to, subject=email.subject, body=email.body, message_id=message_id(email),
+              html_body=email.html_body, headers=email.headers)
 
 
 def _outcome(email: OutboundEmail, now: datetime) -> dict[str, object]:

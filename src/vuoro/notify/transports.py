@@ -32,7 +32,7 @@ import apprise
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
@@ -164,18 +164,23 @@ def notify_via_apprise(url: str, *, title: str, body: str) -> Delivery:
 # --- email through Django's mail backend ------------------------------------------------------
 
 
-def smtp_send(*, to: str, subject: str, body: str, message_id: str) -> None:
+def smtp_send(*, to: str, subject: str, body: str, message_id: str, html_body: str = "",
+              headers: dict[str, str] | None = None) -> None:
     """Hand one email to the configured backend; raises on any refusal or network error.
 
-    ``PermanentFailure`` for a 5xx answer or when every recipient is refused; other exceptions
-    (4xx, network, timeouts) are the caller's to classify.
+    ``html_body`` adds an HTML alternative; ``headers`` (threading, loop guard) are added to
+    ``Auto-Submitted``; the Message-ID is always ours. ``PermanentFailure`` for a 5xx answer or
+    when every recipient is refused; other exceptions (4xx, network, timeouts) are the
+    caller's to classify.
     """
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or DEFAULT_TIMEOUT_SECONDS
-    mail = EmailMessage(
+    mail = EmailMultiAlternatives(
         subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to],
         connection=get_connection(fail_silently=False, timeout=timeout),
-        headers={"Message-ID": message_id, "Auto-Submitted": "auto-generated"},
+        headers={"Auto-Submitted": "auto-generated", **(headers or {}), "Message-ID": message_id},
     )
+    if html_body:
+        mail.attach_alternative(html_body, "text/html")
     try:
         accepted = mail.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as exc:
