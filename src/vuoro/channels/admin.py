@@ -1,8 +1,9 @@
 """Mailboxes are configured in the admin; received messages are shown, never edited."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from vuoro.channels.models import InboundEmail, Mailbox
+from vuoro.channels.models import EmailBounce, InboundEmail, Mailbox
 from vuoro.core.admin_readonly import ReadOnlyAdminMixin
 
 
@@ -12,6 +13,13 @@ class MailboxAdmin(admin.ModelAdmin):
     list_filter = ("active", "unknown_senders")
     list_select_related = ("service", "team")
     readonly_fields = ("last_polled_at",)
+    fieldsets = (
+        (None, {"fields": ("name", "address", "service", "team", "unknown_senders", "active")}),
+        (_("IMAP polling"), {"fields": ("imap_host", "imap_port", "imap_ssl", "imap_username",
+                                         "imap_password", "imap_folder", "imap_done_folder",
+                                         "last_polled_at")}),
+        (_("Delivery by HTTP"), {"fields": ("inbound_secret",)}),
+    )
 
 
 @admin.register(InboundEmail)
@@ -22,3 +30,12 @@ class InboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("message_id", "sender", "subject")
     date_hierarchy = "received_at"
     exclude = ("raw",)
+
+
+@admin.register(EmailBounce)
+class EmailBounceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("at", "address", "user", "status", "permanent", "diagnostic")
+    list_filter = ("permanent",)
+    list_select_related = ("user",)
+    search_fields = ("address",)
+    date_hierarchy = "at"

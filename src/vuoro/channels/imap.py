@@ -1,17 +1,26 @@
-"""Polling IMAP mailboxes: unseen messages in, each flagged \\Seen only after it is committed.
+"""Polling IMAP mailboxes: unseen messages in, each flagged or moved only after it is committed.
 
 Guarantees:
-- A message is flagged on the server only after ``email_receive`` has returned, i.e. after its
-  transaction committed. A poller killed between the two leaves the message unseen; the next poll
-  hands it to ``email_receive`` again, whose unique Message-ID makes the second receipt a no-op,
-  so nothing is lost and nothing is filed twice.
+- A message is flagged ``\\Seen`` (and moved to the mailbox's done folder, when it has one) only
+  after ``email_receive`` has returned, i.e. after its transaction committed. A poller killed
+  between the two leaves the message unseen in the folder; the next poll hands it to
+  ``email_receive`` again, whose unique Message-ID makes the second receipt a no-op, so nothing
+  is lost and nothing is filed twice.
 - A message whose ingest raises stays unseen and is retried on the next poll; the others go on.
 - Connection and login errors are logged and reported in the result, never raised: the
-  scheduler's loop must keep running while a mail server is down.
+  worker's loop must keep running while a mail server is down.
+
+Throughput: messages are fetched in batches (one FETCH for up to ``BATCH`` messages, bounded
+by ``BATCH_BYTES``) and settled with one STORE/MOVE per batch. A poll drains the folder for
+up to ``POLL_BUDGET`` seconds; a mailbox with mail still waiting stays due, so the worker's
+mail thread comes back to it at once instead of after the polling interval.
 """
 
 import logging
 import os
+import re
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from imaplib import IMAP4
@@ -24,9 +33,14 @@ from vuoro.channels.models import Mailbox
 
 log = logging.getLogger(__name__)
 
-# How often the scheduler polls each mailbox; the fault tests run workers with a shorter interval.
+# How often the worker polls each mailbox; the fault tests run workers with a shorter interval.
 POLL_SECONDS = float(os.environ.get("VUORO_EMAIL_POLL_INTERVAL", "30"))
 CONNECT_TIMEOUT = 15.0
+BATCH = 50
+BATCH_BYTES = 32 * 1024 * 1024
+POLL_BUDGET = 10.0
+UID_RE = re.compile(rb"UID (\d+)")
+SIZE_RE = re.compile(rb"UID (\d+).*RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+).*UID (\d+)")
 
 
 @dataclass
@@ -35,6 +49,7 @@ class PollResult:
     fetched: int = 0
     received: int = 0
     failed: int = 0
+    more: bool = False
     error: str = ""
 
     @property
@@ -45,18 +60,58 @@ class PollResult:
 def _connect(mailbox: Mailbox) -> MailBox | MailBoxUnencrypted:
     kind = MailBox if mailbox.imap_ssl else MailBoxUnencrypted
     server = kind(mailbox.imap_host, mailbox.imap_port, timeout=CONNECT_TIMEOUT)
-    return server.login(mailbox.imap_username, mailbox.imap_password, initial_folder=mailbox.imap_folder)
+    server.login(mailbox.imap_username, mailbox.imap_password, initial_folder=mailbox.imap_folder)
+    if mailbox.imap_done_folder and not server.folder.exists(mailbox.imap_done_folder):
+        server.folder.create(mailbox.imap_done_folder)
+    return server
 
 
-def _raw(server: MailBox | MailBoxUnencrypted, uid: str) -> bytes | None:
-    """The message's bytes exactly as stored (BODY.PEEK leaves \\Seen alone)."""
-    status, data = server.client.uid("FETCH", uid, "(BODY.PEEK[])")
-    if status != "OK":
-        return None
-    for item in data:
+def _sizes(server: MailBox | MailBoxUnencrypted, uids: list[str]) -> dict[str, int]:
+    status, data = server.client.uid("FETCH", ",".join(uids), "(UID RFC822.SIZE)")
+    sizes: dict[str, int] = {}
+    for line in data if status == "OK" else ():
+        match = SIZE_RE.search(line if isinstance(line, bytes) else line[0])
+        if match:
+            uid, size = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+            sizes[uid.decode()] = int(size)
+    return sizes
+
+
+def _batches(server: MailBox | MailBoxUnencrypted, uids: list[str]) -> Iterator[list[str]]:
+    """``uids`` in fetch order, cut so one batch holds at most BATCH messages and BATCH_BYTES."""
+    sizes = _sizes(server, uids)
+    batch: list[str] = []
+    held = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if batch and (len(batch) >= BATCH or held + size > BATCH_BYTES):
+            yield batch
+            batch, held = [], 0
+        batch.append(uid)
+        held += size
+    if batch:
+        yield batch
+
+
+def _fetch(server: MailBox | MailBoxUnencrypted, uids: list[str]) -> dict[str, bytes]:
+    """Each message's bytes exactly as stored, by UID (BODY.PEEK leaves \\Seen alone)."""
+    status, data = server.client.uid("FETCH", ",".join(uids), "(UID BODY.PEEK[])")
+    found: dict[str, bytes] = {}
+    for item in data if status == "OK" else ():
         if isinstance(item, tuple):
-            return item[1]
-    return None
+            match = UID_RE.search(item[0])
+            if match:
+                found[match.group(1).decode()] = item[1]
+    return found
+
+
+def _settle(server: MailBox | MailBoxUnencrypted, mailbox: Mailbox, uids: list[str]) -> None:
+    """Committed messages: flagged seen, and moved to the done folder if there is one."""
+    if not uids:
+        return
+    server.flag(uids, MailMessageFlags.SEEN, True)
+    if mailbox.imap_done_folder:
+        server.move(uids, mailbox.imap_done_folder)
 
 
 def _receive(*, raw: bytes, mailbox: Mailbox, now: datetime | None) -> None:
@@ -66,42 +121,53 @@ def _receive(*, raw: bytes, mailbox: Mailbox, now: datetime | None) -> None:
     email_receive(raw=raw, mailbox=mailbox, now=now)
 
 
-def mailbox_poll(*, mailbox: Mailbox, limit: int = 100, now: datetime | None = None) -> PollResult:
-    """Receive up to ``limit`` unseen messages of one mailbox; see the module's guarantees."""
+def mailbox_poll(*, mailbox: Mailbox, now: datetime | None = None, budget: float = POLL_BUDGET) -> PollResult:
+    """Receive the unseen messages of one mailbox for up to ``budget`` seconds; see the guarantees."""
     result = PollResult(mailbox_id=mailbox.pk)
+    left_unseen: set[str] = set()
+    deadline = time.monotonic() + budget
     try:
         with _connect(mailbox) as server:
-            uids = server.uids(AND(seen=False))[:limit]
-            for uid in uids:
-                raw = _raw(server, uid)
-                if raw is None:
-                    continue
-                result.fetched += 1
-                try:
-                    _receive(raw=raw, mailbox=mailbox, now=now)
-                except Exception:
-                    # Left unseen: the next poll tries again, and the Message-ID keeps it single.
-                    log.exception("mailbox %s: message uid %s not received", mailbox.pk, uid)
-                    result.failed += 1
-                    continue
-                server.flag(uid, MailMessageFlags.SEEN, True)
-                result.received += 1
+            while uids := [uid for uid in server.uids(AND(seen=False)) if uid not in left_unseen]:
+                for batch in _batches(server, uids[:BATCH * 4]):
+                    raws = _fetch(server, batch)
+                    done = []
+                    for uid in batch:
+                        if uid not in raws:
+                            left_unseen.add(uid)  # expunged meanwhile, or unreadable: next poll
+                            continue
+                        result.fetched += 1
+                        try:
+                            _receive(raw=raws.pop(uid), mailbox=mailbox, now=now)
+                        except Exception:
+                            # Left unseen: the next poll tries again, and the Message-ID keeps it single.
+                            log.exception("mailbox %s: message uid %s not received", mailbox.pk, uid)
+                            result.failed += 1
+                            left_unseen.add(uid)
+                            continue
+                        done.append(uid)
+                    _settle(server, mailbox, done)
+                    result.received += len(done)
+                if time.monotonic() >= deadline:
+                    result.more = len(uids) > BATCH * 4  # known to be waiting still
+                    break
     except (OSError, IMAP4.error, ImapToolsError, EOFError) as error:
         result.error = f"{type(error).__name__}: {error}"
         log.warning("mailbox %s: poll failed: %s", mailbox.pk, result.error)
-    Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=now or timezone.now())
+    if not result.more:
+        Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=now or timezone.now())
     return result
 
 
 def mailboxes_poll(*, now: datetime | None = None, every: float = POLL_SECONDS) -> list[PollResult]:
     """Poll every active IMAP mailbox not polled in the last ``every`` seconds."""
-    now = now or timezone.now()
+    at = now or timezone.now()
     due = Mailbox.objects.filter(active=True).exclude(imap_host="").exclude(
-        last_polled_at__gt=now - timedelta(seconds=every),
+        last_polled_at__gt=at - timedelta(seconds=every),
     )
     return [mailbox_poll(mailbox=mailbox, now=now) for mailbox in due]
 
 
 def email_poll() -> int:
-    """The scheduler's step: due mailboxes polled; returns how many messages were received."""
+    """The worker's mail step: due mailboxes polled; returns how many messages were received."""
     return sum(result.received for result in mailboxes_poll())

@@ -37,6 +37,11 @@ class Mailbox(models.Model):
     imap_password = models.CharField(_("IMAP password"), max_length=255, blank=True)
     imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
     imap_ssl = models.BooleanField(_("IMAP over TLS"), default=True)
+    imap_done_folder = models.CharField(
+        _("folder for handled mail"), max_length=255, blank=True,
+        help_text=_("Received messages are moved here after they are stored; empty leaves them in "
+                    "place, marked as read. The folder is created if it does not exist."),
+    )
     unknown_senders = models.CharField(
         _("unknown senders"), max_length=20, choices=UnknownSenders.choices,
         default=UnknownSenders.CREATE_CONTACT,
@@ -99,3 +104,32 @@ class InboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} ({self.outcome})"
+
+
+class EmailBounce(models.Model):
+    """A delivery failure reported for one of our outgoing messages, kept on the contact.
+
+    The desk shows it next to the requester, so an agent knows mail to that address does not
+    arrive and can call instead.
+    """
+
+    inbound = models.ForeignKey(InboundEmail, verbose_name=_("report"), on_delete=models.CASCADE,
+                                related_name="bounces")
+    address = models.CharField(_("address"), max_length=320, db_index=True)
+    user = models.ForeignKey(
+        "accounts.User", verbose_name=_("contact"), on_delete=models.CASCADE,
+        null=True, blank=True, related_name="email_bounces",
+    )
+    status = models.CharField(_("status code"), max_length=20, blank=True)
+    permanent = models.BooleanField(_("permanent"), default=True)
+    diagnostic = models.CharField(_("diagnostic"), max_length=500, blank=True)
+    at = models.DateTimeField(_("reported at"))
+
+    class Meta:
+        verbose_name = _("email bounce")
+        verbose_name_plural = _("email bounces")
+        ordering = ("-at", "-id")
+        constraints = [models.UniqueConstraint(fields=["inbound", "address"], name="bounce_once_per_report")]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.status}"

@@ -39,6 +39,15 @@ class Attachment:
     inline: bool = False
 
 
+@dataclass(frozen=True)
+class Bounce:
+    """One recipient a delivery status report says could not be reached."""
+
+    address: str
+    status: str
+    diagnostic: str
+
+
 @dataclass
 class ParsedEmail:
     message_id: str
@@ -54,6 +63,7 @@ class ParsedEmail:
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = ""
     report_type: str = ""
+    bounces: list[Bounce] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -105,10 +115,18 @@ def html_to_text(markup: str) -> str:
 
 
 def _walk(msg: Message, parsed: ParsedEmail) -> None:
+    inside_reports: set[int] = set()
     for part in msg.walk():
-        if part.is_multipart():
+        if id(part) in inside_reports:
             continue
         ctype = part.get_content_type()
+        if ctype == "message/delivery-status":
+            # Its recipient blocks may be parsed as sub-messages: read once here, never as text.
+            inside_reports.update(id(sub) for sub in part.walk())
+            parsed.bounces.extend(delivery_failures(part))
+            continue
+        if part.is_multipart():
+            continue
         disposition = (part.get_content_disposition() or "").lower()
         try:
             filename = part.get_filename() or ""
@@ -118,8 +136,7 @@ def _walk(msg: Message, parsed: ParsedEmail) -> None:
             parsed.text = _decode_part(part, parsed.problems)
         elif ctype == "text/html" and not filename and disposition != "attachment" and not parsed.html:
             parsed.html = _decode_part(part, parsed.problems)
-        elif ctype.startswith("message/delivery-status") or (
-                ctype.startswith("text/rfc822-headers")):
+        elif ctype == "text/rfc822-headers":
             continue
         else:
             try:
@@ -130,6 +147,27 @@ def _walk(msg: Message, parsed: ParsedEmail) -> None:
             parsed.attachments.append(Attachment(
                 filename=name, content_type=ctype, content=content,
                 inline=disposition == "inline" or bool(part.get("Content-ID"))))
+
+
+DSN_FIELD_RE = re.compile(r"^([A-Za-z-]+):[ \t]*(.*(?:\n[ \t].*)*)", re.MULTILINE)
+
+
+def delivery_failures(part: Message) -> list[Bounce]:
+    """Failed recipients of a delivery status part (RFC 3464): one block per recipient."""
+    try:
+        text = part.as_bytes().decode("utf-8", "replace").replace("\r\n", "\n")
+    except Exception:  # noqa: BLE001 - a broken report is simply not read
+        return []
+    body = text.split("\n\n", 1)[1] if "\n\n" in text else text
+    found: list[Bounce] = []
+    for block in re.split(r"\n\s*\n", body):
+        fields = {name.lower(): " ".join(value.split()) for name, value in DSN_FIELD_RE.findall(block)}
+        recipient = fields.get("final-recipient") or fields.get("original-recipient") or ""
+        address = recipient.partition(";")[2].strip().strip("<>").lower() if ";" in recipient else ""
+        if "@" in address and fields.get("action", "").lower() == "failed":
+            found.append(Bounce(address=address[:320], status=fields.get("status", "")[:20],
+                                diagnostic=fields.get("diagnostic-code", "")[:500]))
+    return found
 
 
 def parse(raw: bytes) -> ParsedEmail:

@@ -18,7 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vuoro.accounts.models import Role, User
-from vuoro.channels.models import RAW_STORE_LIMIT, InboundEmail, Mailbox, Outcome, UnknownSenders
+from vuoro.channels.models import (
+    RAW_STORE_LIMIT,
+    EmailBounce,
+    InboundEmail,
+    Mailbox,
+    Outcome,
+    UnknownSenders,
+)
 from vuoro.channels.parse import ParsedEmail, loop_kind, parse, split_quoted, thread_hint
 from vuoro.notify.models import OutboundEmail
 from vuoro.tickets import access
@@ -29,7 +36,8 @@ from vuoro.tickets.services import DESCRIPTION_MAX, SUBJECT_MAX, message_add, ti
 
 RATE_LIMIT = 20
 RATE_WINDOW = dt.timedelta(minutes=10)
-OUTBOX_KEY_RE = re.compile(r"^requester-(\d+)-")
+# Outbox keys of mail about a ticket (to its requester or to desk staff) start with its id.
+OUTBOX_KEY_RE = re.compile(r"^(?:requester|agent)-(\d+)-")
 
 
 def email_receive(*, raw: bytes, mailbox: Mailbox | None, now: dt.datetime | None = None) -> InboundEmail:
@@ -74,6 +82,9 @@ def _decide(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None, now
                      our_addresses=(*ours, settings.DEFAULT_FROM_EMAIL.lower()))
     if kind:
         row.outcome, row.reason = Outcome.IGNORED_LOOP, _("Automatic mail (%(kind)s).") % {"kind": kind}
+        if kind == "bounce" and parsed.bounces:
+            row.reason += " " + _("Delivery failed to: %(addresses)s") % {
+                "addresses": ", ".join(bounces_record(row, parsed, now))}
         return
     if not parsed.sender or "@" not in parsed.sender:
         row.reason = _("The message has no sender address.")
@@ -92,6 +103,19 @@ def _decide(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None, now
     except (ValidationError, PermissionDenied) as exc:
         row.outcome = Outcome.REJECTED
         row.reason = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+def bounces_record(row: InboundEmail, parsed: ParsedEmail, now: dt.datetime) -> list[str]:
+    """Store each failed recipient of a delivery report on the contact with that address."""
+    users = {bounce.address: User.objects.filter(email__iexact=bounce.address).order_by("pk").first()
+             for bounce in parsed.bounces}
+    EmailBounce.objects.bulk_create([
+        EmailBounce(inbound=row, address=bounce.address, user=users.get(bounce.address),
+                    status=bounce.status, permanent=not bounce.status.startswith("4"),
+                    diagnostic=bounce.diagnostic, at=now)
+        for bounce in parsed.bounces
+    ], ignore_conflicts=True)
+    return [bounce.address for bounce in parsed.bounces]
 
 
 def _sender_user(parsed: ParsedEmail, mailbox: Mailbox | None) -> User | None:

@@ -1,7 +1,9 @@
 """Background worker: django-tasks' database worker, a heartbeat for /healthz and the scheduler.
 
-The scheduler thread runs the SLA scan, the stuck-send watchdog and the outbox sender every
-``VUORO_SCAN_INTERVAL`` seconds (default 1), and looks for on-call gaps every ten minutes. The
+The scheduler thread runs the SLA scan, the stuck-send watchdogs, the outbox and webhook
+senders every ``VUORO_SCAN_INTERVAL`` seconds (default 1), and looks for on-call gaps every ten
+minutes. The mail thread polls due IMAP mailboxes on the same interval and again at once while
+mail keeps arriving. The
 pager thread drives due pages and the sender thread sends their notifications, each every
 ``VUORO_PAGE_INTERVAL`` seconds (default 0.1) and at once again while it finds work, so a page
 leaves well within a second of the ticket that caused it and a slow provider never holds up
@@ -43,8 +45,11 @@ logger = logging.getLogger("vuoro.worker")
 
 SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (
     scan_sla, recover_stuck_sends, send_outbox, recover_stuck_messages, gap_warnings_scan,
-    email_poll, recover_stuck_deliveries, send_webhooks,
+    recover_stuck_deliveries, send_webhooks,
 )  # paging messages are sent by the sender thread alone: one send in flight per worker
+# Mail is polled in a thread of its own: a full inbox is drained back to back, and a slow or
+# unreachable mail server never holds up the SLA scan.
+MAIL_STEP: Callable[[], object] = email_poll
 
 
 def beat(worker_id: str, started_at) -> None:  # type: ignore[no-untyped-def]
@@ -86,7 +91,7 @@ def _while_busy(seconds: float, stop: threading.Event, step: Callable[[], object
             try:
                 busy = bool(step())
             except Exception:  # noqa: BLE001 - logged, the loop goes on
-                logger.exception("Pager step %s failed", getattr(step, "__name__", step))
+                logger.exception("Step %s failed", getattr(step, "__name__", step))
             finally:
                 close_old_connections()
             if not busy:
@@ -150,6 +155,8 @@ class Command(DbWorkerCommand):
             for name, step in zip(("vuoro-pager", "vuoro-sender"), pager_steps(), strict=True):
                 threads.append(threading.Thread(target=_while_busy(page_interval, stop, step),
                                                 name=name, daemon=True))
+            threads.append(threading.Thread(target=_while_busy(scan_interval(), stop, MAIL_STEP),
+                                            name="vuoro-mail", daemon=True))
         for thread in threads:
             thread.start()
         try:
