@@ -48,3 +48,37 @@ def test_refusals(client, world, box, settings):
     assert post(client, box, raw=RAW + b"x" * 200, auth=token).status_code == 400
     assert client.get(f"/channels/inbound/{box.pk}/").status_code == 405
     assert InboundEmail.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_unknown_inactive_and_secretless_mailboxes_answer_like_a_wrong_secret(client, world, box):
+    """The endpoint must not tell which mailboxes exist: every refusal is the same 401."""
+    wrong = post(client, box, auth="Bearer wrong")
+    unknown = client.post(f"/channels/inbound/{box.pk + 1000}/", data=RAW, content_type="message/rfc822",
+                          HTTP_AUTHORIZATION="Bearer s3cret-gateway")
+    secretless = Mailbox.objects.create(name="Plain", address="plain@vuoro.test", service=world.other)
+    no_secret = post(client, secretless, auth="Bearer s3cret-gateway")
+    empty_secret = post(client, secretless, auth="Bearer ")
+    Mailbox.objects.filter(pk=box.pk).update(active=False)
+    inactive = post(client, box, auth="Bearer s3cret-gateway")
+    answers = [wrong, unknown, no_secret, empty_secret, inactive]
+    assert {r.status_code for r in answers} == {401}
+    assert {r.content for r in answers} == {wrong.content}
+    assert InboundEmail.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_tokens_do_not_reveal_mailboxes_either(client, world, box):
+    """An agent token on an unknown mailbox is 401 like any refusal; a requester token is 403
+    whether or not the mailbox exists."""
+    agent = "Bearer " + f.api_token(world.agent)
+    requester = "Bearer " + f.api_token(world.requester_a)
+    missing = box.pk + 1000
+    url = f"/channels/inbound/{missing}/"
+    unknown = client.post(url, data=RAW, content_type="message/rfc822", HTTP_AUTHORIZATION=agent)
+    assert unknown.status_code == 401
+    assert unknown.content == post(client, box, auth="Bearer wrong").content
+    assert client.post(url, data=RAW, content_type="message/rfc822",
+                       HTTP_AUTHORIZATION=requester).status_code == 403
+    assert post(client, box, auth=requester).status_code == 403
+    assert InboundEmail.objects.count() == 0

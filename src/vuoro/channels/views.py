@@ -4,7 +4,6 @@ import hmac
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -14,35 +13,56 @@ from vuoro.channels.models import Mailbox
 from vuoro.channels.services import email_receive
 
 INBOUND_ROLES = frozenset({Role.AGENT, Role.ADMIN})
+UNAUTHORISED = {"detail": "unauthorised"}
 
 
 def inbound_max_bytes() -> int:
     return int(getattr(settings, "VUORO_INBOUND_MAX_BYTES", 25 * 1024 * 1024))
 
 
-def _authorised(request: HttpRequest, mailbox: Mailbox) -> int:
-    """200 when allowed; 401 without valid credentials; 403 for a token of another role."""
+def _mailbox_for(mailbox_id: int) -> Mailbox | None:
+    """The active mailbox of that id, or None; callers answer both cases alike."""
+    return Mailbox.objects.filter(pk=mailbox_id, active=True).first()
+
+
+def _secret_matches(presented: str, mailbox: Mailbox | None) -> bool:
+    """Constant-time compare with the mailbox's own secret; False without a mailbox or secret."""
+    secret = (mailbox.inbound_secret if mailbox is not None else "") or ""
+    return bool(secret) and hmac.compare_digest(presented.encode(), secret.encode())
+
+
+def _authorised(request: HttpRequest, mailbox: Mailbox | None) -> int:
+    """200 when allowed; 403 for an API token of a role that may not post mail; 401 otherwise.
+
+    An unknown or inactive mailbox, a mailbox without a secret and a wrong secret all give the
+    same 401, so the endpoint does not tell which mailboxes exist. The 403 is decided by the
+    token alone, whatever the mailbox, for the same reason.
+    """
     header = request.headers.get("Authorization", "")
     scheme, _sep, presented = header.partition(" ")
     presented = presented.strip()
     if scheme.lower() != "bearer" or not presented:
         return 401
-    if mailbox.inbound_secret and hmac.compare_digest(presented.encode(), mailbox.inbound_secret.encode()):
+    if _secret_matches(presented, mailbox):
         return 200
     user = api_token_authenticate(presented)
     if user is None:
         return 401
-    return 200 if user.role in INBOUND_ROLES else 403
+    if user.role not in INBOUND_ROLES:
+        return 403
+    return 200 if mailbox is not None else 401
 
 
 @csrf_exempt
 @require_POST
 def inbound(request: HttpRequest, mailbox_id: int) -> JsonResponse:
     """202 with the outcome; 400 for an empty or oversized message; 401/403 otherwise."""
-    mailbox = get_object_or_404(Mailbox, pk=mailbox_id, active=True)
+    mailbox = _mailbox_for(mailbox_id)
     status = _authorised(request, mailbox)
-    if status != 200:
-        return JsonResponse({"detail": "unauthorised" if status == 401 else "forbidden"}, status=status)
+    if status == 403:
+        return JsonResponse({"detail": "forbidden"}, status=403)
+    if status != 200 or mailbox is None:
+        return JsonResponse(UNAUTHORISED, status=401)
     length = int(request.headers.get("Content-Length") or 0)
     if length > inbound_max_bytes():
         return JsonResponse({"detail": "too large"}, status=400)
