@@ -143,3 +143,37 @@ def test_api_lookup_for_desk_roles_only(phoned):
                            HTTP_AUTHORIZATION=f"Bearer {f.api_token(phoned.partner)}")
     assert partner.status_code == 200 and partner.json()["caller"] is None and partner.json()["tickets"] == []
     assert Client().get("/api/v1/calls/lookup", {"number": NUMBER}).status_code == 401
+
+
+def _partner_logs_a_new_ticket(world, client, service):
+    world.partner.language = "en"
+    world.partner.save(update_fields=["language"])
+    client.force_login(world.partner)
+    return client.post("/phone/log/", {"number": NUMBER, "reason": "Mail is down", "duration": "1",
+                                       "outcome": "answered", "then": "create", "service": service.pk})
+
+
+def test_a_partner_who_files_a_ticket_in_scope_goes_to_the_console_ticket(phoned, client):
+    ServiceCoverage.objects.create(service=phoned.critical, model=CoverageModel.CATCH_DISPATCH,
+                                   partner_team=phoned.partner_team)
+    phoned.critical.default_team = phoned.partner_team
+    phoned.critical.save()
+
+    response = _partner_logs_a_new_ticket(phoned, client, phoned.critical)
+
+    ticket = Ticket.objects.get(channel="phone")
+    assert response.status_code == 302
+    assert response.url == f"/partner/tickets/{ticket.reference}/"
+    assert client.get(response.url).status_code == 200
+
+
+def test_a_partner_who_files_a_ticket_outside_scope_returns_to_the_console_and_is_told(phoned, client):
+    response = _partner_logs_a_new_ticket(phoned, client, phoned.other)
+
+    ticket = Ticket.objects.get(channel="phone")
+    assert Call.objects.get().ticket == ticket
+    assert response.status_code == 302 and response.url == "/partner/"
+    queue = client.get(response.url)
+    assert queue.status_code == 200
+    assert f"ticket {ticket.reference} was created" in queue.content.decode()  # the partner reads English
+    assert client.get(f"/desk/tickets/{ticket.reference}/").status_code == 404

@@ -1,10 +1,12 @@
 """Phone pages for the desk (log a call, look a number up) and the telephony webhook. Thin:
 the work is in ``services`` and ``selectors``."""
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,6 +14,23 @@ from vuoro.catalog.models import Service
 from vuoro.desk.views import desk_user_required
 from vuoro.telephony import selectors, services
 from vuoro.telephony.models import Outcome
+from vuoro.tickets.models import Ticket
+from vuoro.tickets.selectors import ticket_get
+
+
+def _ticket_page(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    """Where to go after a call lands on a ticket: the desk page, or for a partner the console.
+
+    A partner's ticket page is the console's (it logs the view); a ticket they just filed for a
+    service outside their scope is not theirs to open, so they return to the queue and are told.
+    """
+    if not request.user.is_partner:
+        return redirect("desk:ticket", reference=ticket.reference)
+    if ticket_get(user=request.user, reference=ticket.reference) is not None:
+        return redirect("partner:ticket", reference=ticket.reference)
+    messages.info(request, _("The call is logged and ticket %(reference)s was created. It is handled "
+                             "outside your console, so it does not open here.") % {"reference": ticket.reference})
+    return redirect("partner:queue")
 
 
 def _minutes(text: str) -> int:
@@ -42,7 +61,7 @@ def log(request: HttpRequest) -> HttpResponse:
             context["lookup"] = selectors.lookup(user=request.user, raw_number=data.get("number", ""))
             return render(request, "telephony/log.html", context, status=400)
         if call.ticket is not None:
-            return redirect("desk:ticket", reference=call.ticket.reference)
+            return _ticket_page(request, call.ticket)
         return redirect(f"{request.path}?logged={call.pk}")
     context["lookup"] = selectors.lookup(user=request.user, raw_number=data.get("number", ""))
     return render(request, "telephony/log.html", context)
