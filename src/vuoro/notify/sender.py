@@ -38,9 +38,10 @@ from vuoro.notify.transports import (
     smtp_send,
 )
 
-__all__ = ["PermanentFailure", "SendResult", "claim_next", "claim_message", "deliver",
-           "recover_stuck_messages", "recover_stuck_sends", "retry_delay", "message_retry_delay",
-           "send_message", "send_messages", "send_one", "send_outbox"]
+__all__ = ["PermanentFailure", "SendResult", "backoff", "claim_due", "claim_next", "claim_message",
+           "deliver", "recover_stuck", "recover_stuck_messages", "recover_stuck_sends", "retry_delay",
+           "message_retry_delay", "send_message", "send_messages", "send_one", "send_outbox",
+           "settle"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +86,12 @@ def message_retry_delay(attempts: int) -> timedelta:
 # --- shared outbox mechanics (both outboxes use the same status values) -----------------------
 
 
-def _claim(model: type[Row], due: QuerySet[Row], now: datetime) -> Row | None:
+def claim_due(model: type[Row], due: QuerySet[Row], now: datetime) -> Row | None:
     """Take the first due pending row and commit it as ``sending``; None when none is due.
 
-    Rows locked by another sender are skipped (PostgreSQL); the status compare-and-set makes
-    the claim exclusive on every database.
+    Any outbox whose model has ``status`` (the ``OutboxStatus`` values) and ``claimed_at`` can
+    use it, so every sender claims the same way. Rows locked by another sender are skipped
+    (PostgreSQL); the status compare-and-set makes the claim exclusive on every database.
     """
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
@@ -106,16 +108,23 @@ def _claim(model: type[Row], due: QuerySet[Row], now: datetime) -> Row | None:
     return row
 
 
-def _settle(model: type[Row], row: Row, **fields: object) -> bool:
-    """Record an outcome unless another claim took the row meanwhile."""
+def settle(model: type[Row], row: Row, **fields: object) -> bool:
+    """Record an outcome unless another claim took the row meanwhile; True when recorded.
+
+    Fenced by ``claimed_at``: a late answer from an old claim cannot overwrite a newer one.
+    """
     return bool(model._default_manager.filter(
         pk=row.pk, claimed_at=row.claimed_at,  # type: ignore[attr-defined]
         status__in=[OutboxStatus.SENDING, OutboxStatus.UNKNOWN],
     ).update(**fields))
 
 
-def _recover(model: type[models.Model], now: datetime) -> int:
-    """Rows left in ``sending`` for over two minutes become ``unknown``; returns how many."""
+def recover_stuck(model: type[models.Model], now: datetime) -> int:
+    """Rows left in ``sending`` for over two minutes become ``unknown``; returns how many.
+
+    Their sender died or hung mid-send, so the message may have left: ``unknown`` keeps them
+    from being sent again automatically.
+    """
     stuck = model._default_manager.filter(status=OutboxStatus.SENDING,
                                           claimed_at__lt=now - STUCK_AFTER)
     count = stuck.update(status=OutboxStatus.UNKNOWN,
@@ -133,7 +142,7 @@ def _record(row: Row, fields: dict[str, object], also: models.Model | None = Non
     """
     try:
         with transaction.atomic():
-            recorded = _settle(type(row), row, **fields)
+            recorded = settle(type(row), row, **fields)
             if also is not None:
                 also.save()
     except Exception:  # noqa: BLE001 - the send happened; the watchdog settles the row
@@ -163,7 +172,7 @@ def _drain(claim: Callable[[datetime], Row | None], send: Callable[[Row, datetim
 
 def claim_next(now: datetime) -> OutboundEmail | None:
     """Take the next due pending email and commit it as ``sending``; None when none is due."""
-    return _claim(OutboundEmail, selectors.outbox_due(now=now), now)
+    return claim_due(OutboundEmail, selectors.outbox_due(now=now), now)
 
 
 def message_id(email: OutboundEmail) -> str:
@@ -214,7 +223,7 @@ def recover_stuck_sends(*, now: datetime | None = None) -> int:
     The sender that claimed them died or hung: the message may or may not have left, so it is
     not resent automatically; an operator decides (admin action "send again").
     """
-    return _recover(OutboundEmail, now or timezone.now())
+    return recover_stuck(OutboundEmail, now or timezone.now())
 
 
 # --- paging messages --------------------------------------------------------------------------
@@ -222,7 +231,7 @@ def recover_stuck_sends(*, now: datetime | None = None) -> int:
 
 def claim_message(now: datetime) -> OutboundMessage | None:
     """Take the next due pending message and commit it as ``sending``; None when none is due."""
-    return _claim(OutboundMessage, selectors.messages_due(now=now), now)
+    return claim_due(OutboundMessage, selectors.messages_due(now=now), now)
 
 
 def _message_fields(message: OutboundMessage, delivery: Delivery, now: datetime) -> dict[str, object]:
@@ -260,4 +269,4 @@ def send_messages(*, now: datetime | None = None, batch: int = 50) -> SendResult
 
 def recover_stuck_messages(*, now: datetime | None = None) -> int:
     """Mark messages left in ``sending`` for over two minutes as ``unknown``; never resent blindly."""
-    return _recover(OutboundMessage, now or timezone.now())
+    return recover_stuck(OutboundMessage, now or timezone.now())

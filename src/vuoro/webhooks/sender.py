@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vuoro.accounts.models import Role, User
-from vuoro.notify.sender import _claim, _recover, _settle, backoff
+from vuoro.notify.sender import backoff, claim_due, recover_stuck, settle
 from vuoro.notify.services import Notice, notice_send
 from vuoro.notify.transports import (
     PERMANENT,
@@ -55,7 +55,7 @@ def retry_delay(attempts: int):  # type: ignore[no-untyped-def]
 def claim_delivery(now: datetime) -> WebhookDelivery | None:
     due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) \
         .order_by("next_attempt_at", "id")
-    return _claim(WebhookDelivery, due, now)
+    return claim_due(WebhookDelivery, due, now)
 
 
 def post(delivery: WebhookDelivery, secret: str) -> tuple[Delivery, object]:
@@ -128,7 +128,7 @@ def send_delivery(delivery: WebhookDelivery, now: datetime) -> str:
         with transaction.atomic():
             WebhookAttempt.objects.create(delivery=delivery, at=timezone.now(), outcome=result.outcome,
                                           http_status=result.http_status, detail=result.detail[:2000])
-            recorded = _settle(WebhookDelivery, delivery, **fields)
+            recorded = settle(WebhookDelivery, delivery, **fields)
             if recorded and delivery.subscription_id:
                 _count_failure(delivery.subscription_id, result.outcome != SENT, now)
             if recorded and delivery.handoff_id and result.outcome == SENT and delivery.ticket_id:
@@ -154,4 +154,4 @@ def send_webhooks(*, now: datetime | None = None, batch: int = 50) -> Counter[st
 
 def recover_stuck_deliveries(*, now: datetime | None = None) -> int:
     """Deliveries left in ``sending`` over two minutes become ``unknown``; never resent blindly."""
-    return _recover(WebhookDelivery, now or timezone.now())
+    return recover_stuck(WebhookDelivery, now or timezone.now())
