@@ -37,6 +37,8 @@ from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 
+from vuoro.core.outbound import check_outbound_url, outbound_refusal
+
 if TYPE_CHECKING:
     from vuoro.notify.models import OutboundMessage
 
@@ -212,10 +214,17 @@ class Transport(Protocol):
 
 
 class AppriseTransport:
-    """A kind sent through one apprise URL; subclasses say how the URL and the text are made."""
+    """A kind sent through one apprise URL; subclasses say how the URL and the text are made.
+
+    The http(s) URL the request will really go to (``destination``) is checked against the
+    outbound deny list right before each send; a refusal is permanent and logged, not raised.
+    """
 
     def apprise_url(self, message: "OutboundMessage") -> str:
         raise NotImplementedError
+
+    def destination(self, message: "OutboundMessage") -> str:
+        return message.address
 
     def text(self, message: "OutboundMessage") -> tuple[str, str]:
         return message.title, message.body
@@ -223,8 +232,11 @@ class AppriseTransport:
     def send(self, message: "OutboundMessage") -> Delivery:
         try:
             url = self.apprise_url(message)
+            refusal = outbound_refusal(self.destination(message))
         except PermanentFailure as exc:
             return Delivery(PERMANENT, str(exc))
+        if refusal:
+            return Delivery(PERMANENT, refusal)
         title, body = self.text(message)
         return notify_via_apprise(url, title=title, body=body)
 
@@ -282,6 +294,12 @@ class SmsTransport(AppriseTransport):
             raise PermanentFailure("SMS is not configured (VUORO_SMS_URL with {number}).")
         return with_timeouts(template.replace("{number}", quote(message.address, safe="")))
 
+    def destination(self, message: "OutboundMessage") -> str:
+        """The gateway's http(s) URL: ``smseagles://`` is https, ``smseagle://`` http."""
+        parts = urlsplit(setting("VUORO_SMS_URL"))
+        scheme = "https" if parts.scheme.endswith("s") else "http"
+        return f"{scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/"
+
     def text(self, message: "OutboundMessage") -> tuple[str, str]:
         return "", f"{message.title}\n{message.body}".strip()  # SMS has no title
 
@@ -297,6 +315,7 @@ class SlackTransport(AppriseTransport):
         if not SLACK_HOOK.match(address):
             raise ValidationError(_(
                 "Enter a Slack incoming-webhook URL, e.g. https://hooks.slack.com/services/T000/B000/XXXX."))
+        check_outbound_url(address)
         return address
 
     def apprise_url(self, message: "OutboundMessage") -> str:
@@ -325,6 +344,7 @@ class TeamsTransport(AppriseTransport):
         if not match or not dict(parse_qsl(match["query"])).get("sig"):
             raise ValidationError(_(
                 "Enter a Teams Workflows webhook URL: https://…/workflows/…/triggers/manual/paths/invoke?…&sig=…"))
+        check_outbound_url(address)
         return address
 
     def apprise_url(self, message: "OutboundMessage") -> str:
@@ -350,6 +370,7 @@ class WebhookTransport(AppriseTransport):
         address = address.strip()
         URLValidator(schemes=["http", "https"],
                      message=_("Enter an http:// or https:// URL."))(address)
+        check_outbound_url(address)
         return address
 
     def apprise_url(self, message: "OutboundMessage") -> str:

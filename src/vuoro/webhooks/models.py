@@ -6,8 +6,21 @@ that records the event, claimed and sent later by the worker, never inside a web
 nothing.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from vuoro.core.outbound import check_outbound_url
+
+
+def _check_url(url: str) -> None:
+    """The URL may not point at cloud metadata or another denied network (on the ``url`` field)."""
+    if url:
+        try:
+            check_outbound_url(url)
+        except ValidationError as exc:
+            raise ValidationError({"url": exc.error_list}) from None
+
 
 EVENTS = ("ticket.created", "ticket.updated", "ticket.resolved", "page.opened", "page.acknowledged")
 
@@ -39,6 +52,9 @@ class WebhookSubscription(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        _check_url(self.url)
+
 
 class HandOffKind(models.TextChoices):
     EMAIL = "email", _("Email")
@@ -67,6 +83,9 @@ class HandOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service}: {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        _check_url(self.url)
 
 
 class ExternalReference(models.Model):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vuoro.accounts.models import Role, User
+from vuoro.core.outbound import outbound_refusal
 from vuoro.notify.sender import backoff, claim_due, recover_stuck, settle
 from vuoro.notify.services import Notice, notice_send
 from vuoro.notify.transports import (
@@ -59,10 +60,16 @@ def claim_delivery(now: datetime) -> WebhookDelivery | None:
 
 
 def post(delivery: WebhookDelivery, secret: str) -> tuple[Delivery, object]:
-    """POST the signed payload; returns the outcome and the parsed JSON answer (or None)."""
+    """POST the signed payload; returns the outcome and the parsed JSON answer (or None).
+
+    A URL that now points into a denied network is a permanent failure, never requested.
+    """
+    url = delivery.subscription.url if delivery.subscription_id else delivery.handoff.url
+    refusal = outbound_refusal(url)
+    if refusal:
+        return Delivery(PERMANENT, refusal), None
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     stamp = int(timezone.now().timestamp())
-    url = delivery.subscription.url if delivery.subscription_id else delivery.handoff.url
     headers = {"Content-Type": "application/json", "X-Vuoro-Event": delivery.event,
                "X-Vuoro-Delivery": delivery.key, "X-Vuoro-Timestamp": str(stamp),
                "X-Vuoro-Signature": sign(secret, stamp, body)}
