@@ -50,7 +50,9 @@ def test_reply_by_reference_strips_quote(world, box):
                         mailbox=box)
     assert row.outcome == Outcome.REPLY_ADDED and row.ticket == ticket
     message = Message.objects.get(pk=row.ticket_message_id)
-    assert "Still broken." in message.body and "old text" not in message.body
+    shown, _sep, folded = message.body.partition("<details>")
+    assert "Still broken." in shown and "old text" not in shown
+    assert "old text" in folded and folded.startswith("<summary>") and folded.endswith("</details>")
 
 
 @pytest.mark.django_db

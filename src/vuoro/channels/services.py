@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from vuoro.accounts.models import Role, User
@@ -27,6 +28,7 @@ from vuoro.channels.models import (
     UnknownSenders,
 )
 from vuoro.channels.parse import ParsedEmail, loop_kind, parse, split_quoted, thread_hint
+from vuoro.core.sanitize import text_to_html
 from vuoro.notify.models import OutboundEmail
 from vuoro.tickets import access
 from vuoro.tickets.attachments import CheckedUpload, check_upload
@@ -151,11 +153,11 @@ def _thread_ticket(parsed: ParsedEmail) -> Ticket | None:
 
 
 def _reply_or_create(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None, user: User) -> None:
-    text, _quoted = split_quoted(parsed.text)
+    text, quoted = split_quoted(parsed.text)
     uploads, refused = _attachments(parsed)
     target = _thread_ticket(parsed)
     if target is not None and access.can_reply(user, target):
-        message = message_add(actor=user, ticket=target, body=text[:DESCRIPTION_MAX],
+        message = message_add(actor=user, ticket=target, body=folded_reply(text, quoted),
                               channel=Channel.EMAIL, attachments=uploads)
         row.outcome, row.ticket, row.ticket_message = Outcome.REPLY_ADDED, target, message
         row.reason = refused
@@ -173,6 +175,18 @@ def _reply_or_create(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | 
     if target is not None:
         notes.insert(0, _("The sender may not reply to the referenced ticket; a new request was made."))
     row.reason = " ".join(notes)
+
+
+def folded_reply(text: str, quoted: str) -> str:
+    """The reply as HTML, the quoted history below it folded away (shown on request)."""
+    if not quoted:
+        return text[:DESCRIPTION_MAX]
+    folded = (f"<details><summary>{escape(_('Quoted text'))}</summary>"
+              f"<blockquote>{text_to_html(quoted)}</blockquote></details>")
+    reply = text_to_html(text)
+    if len(reply) + len(folded) > DESCRIPTION_MAX:
+        return text[:DESCRIPTION_MAX]  # a history that does not fit is left out, the reply kept
+    return reply + folded
 
 
 def _attachments(parsed: ParsedEmail) -> tuple[list[CheckedUpload], str]:

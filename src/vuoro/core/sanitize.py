@@ -3,8 +3,8 @@
 import nh3
 
 ALLOWED_TAGS = {
-    "a", "b", "blockquote", "br", "code", "em", "h3", "h4", "i", "li", "ol", "p", "pre",
-    "strong", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
+    "a", "b", "blockquote", "br", "code", "details", "em", "h3", "h4", "i", "li", "ol", "p", "pre",
+    "strong", "summary", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan"}, "th": {"colspan"}}
 
