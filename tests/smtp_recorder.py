@@ -7,6 +7,7 @@ from collections import Counter
 from email import policy
 from email.parser import BytesParser
 
+import pytest
 from aiosmtpd.controller import Controller
 
 # aiosmtpd logs every SMTP command at INFO; the tests' output needs only problems.
@@ -52,6 +53,18 @@ class Recorder:
             return Counter(self.received)
 
 
+class KeepingRecorder(Recorder):
+    """Keeps each whole message as well, to read its parts and headers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
+        return await super().handle_DATA(server, session, envelope)
+
+
 class SmtpServer:
     """Start and stop a recording server on a fixed loopback port."""
 
@@ -69,3 +82,15 @@ class SmtpServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+@pytest.fixture
+def keeping_smtp(settings):
+    """A server keeping whole messages, with Django's SMTP backend pointed at it."""
+    server = SmtpServer()
+    server.recorder = KeepingRecorder()
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    yield server
+    server.stop()

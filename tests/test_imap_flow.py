@@ -11,7 +11,8 @@ from tests.smtp_recorder import SmtpServer
 from vuoro.channels import services as channel_services
 from vuoro.channels.imap import mailbox_poll
 from vuoro.channels.models import InboundEmail, Mailbox, Outcome
-from vuoro.notify.sender import send_outbox
+from vuoro.notify.models import OutboundEmail, OutboxStatus
+from vuoro.notify.sender import message_id, send_outbox
 from vuoro.tickets.models import Message, Ticket
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -148,10 +149,13 @@ def test_the_acknowledgement_goes_out_over_smtp_and_a_reply_to_it_threads_back(w
         assert mailbox_poll(mailbox=mailbox, now=NOW).received == 1
         ticket = Ticket.objects.get()
 
-        assert send_outbox().sent == 1
-        (recipient, subject), = smtp.recorder.counts()
-        assert recipient == requester.email and ticket.reference in subject
-        acknowledgement_id, = smtp.recorder.message_ids
+        send_outbox()
+        [acknowledgement] = OutboundEmail.objects.filter(key__startswith="requester-")
+        assert acknowledgement.status == OutboxStatus.SENT
+        [subject] = [subject for recipient, subject in smtp.recorder.counts() if recipient == requester.email]
+        assert ticket.reference in subject
+        acknowledgement_id = message_id(acknowledgement)
+        assert acknowledgement_id in smtp.recorder.message_ids
 
         # The reply carries only In-Reply-To: its subject has no reference to fall back on.
         dovecot.append(mail(2, sender=requester.email, subject="Re: thanks", in_reply_to=acknowledgement_id))

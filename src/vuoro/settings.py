@@ -196,6 +196,8 @@ EMAIL_BACKEND = os.environ.get(
 DEFAULT_FROM_EMAIL = os.environ.get("VUORO_FROM_EMAIL", "tuki@vuoro.example")
 # Requesters are told by email when a request is received, answered, waiting or resolved.
 VUORO_REQUESTER_MAIL = env_bool("VUORO_REQUESTER_MAIL", True)
+# Desk staff are told by email of new tickets, assignments and requesters' messages.
+VUORO_AGENT_MAIL = env_bool("VUORO_AGENT_MAIL", True)
 # Our own loop marker on outgoing mail; incoming mail carrying it is never turned into tickets.
 VUORO_X_LOOP = os.environ.get("VUORO_X_LOOP", "vuoro")
 EMAIL_HOST = os.environ.get("VUORO_EMAIL_HOST", "localhost")

@@ -49,6 +49,12 @@ class NotificationRuleForm(DescribedForm):
         self.fields["contact_method"].queryset = contact_methods_for(user=user)  # type: ignore[attr-defined]
 
 
+class EmailPreferenceForm(DescribedForm):
+    about_my_tickets = forms.BooleanField(
+        label=_("Email me about my tickets"), required=False,
+        help_text=_("New tickets for your team, tickets assigned to you and requesters' messages."))
+
+
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Put a service's per-field errors next to the form's fields (others at the top)."""
     for field, messages in error.message_dict.items():

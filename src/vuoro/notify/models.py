@@ -71,6 +71,21 @@ class OutboundEmail(OutboxRow):
         return f"{self.to}: {self.subject}"
 
 
+class EmailPreference(models.Model):
+    """A desk user's choice of email about their tickets; no row means the default (on)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="email_preference", verbose_name=_("person"))
+    about_my_tickets = models.BooleanField(_("email me about my tickets"), default=True)
+
+    class Meta:
+        verbose_name = _("email preference")
+        verbose_name_plural = _("email preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.about_my_tickets}"
+
+
 # Paging transports -------------------------------------------------------------------------
 
 

@@ -9,8 +9,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from vuoro.desk.views import desk_user_required
-from vuoro.notify import selectors, services
-from vuoro.notify.forms import ContactMethodForm, NotificationRuleForm, add_service_errors
+from vuoro.notify import agent_mail, selectors, services
+from vuoro.notify.forms import (
+    ContactMethodForm,
+    EmailPreferenceForm,
+    NotificationRuleForm,
+    add_service_errors,
+)
 
 
 def _submit(form: ContactMethodForm | NotificationRuleForm, write: Callable[[dict], object]) -> bool:
@@ -34,7 +39,8 @@ def _remove(request: HttpRequest, remove: Callable[[int], bool]) -> None:
 
 @desk_user_required
 def contacts(request: HttpRequest) -> HttpResponse:
-    """List, add and remove the user's own contact methods and notification rules."""
+    """List, add and remove the user's own contact methods and notification rules; choose
+    whether to get email about one's tickets."""
     user = request.user
     method_form = ContactMethodForm(prefix="method")
     rule_form = NotificationRuleForm(prefix="rule", user=user)
@@ -51,6 +57,13 @@ def contacts(request: HttpRequest) -> HttpResponse:
                 delay_minutes=data["delay_minutes"])):
             messages.success(request, _("Rule added."))
             return redirect("notify:contacts")
+    elif action == "email_preference":
+        preference = EmailPreferenceForm(request.POST)
+        preference.is_valid()  # a missing checkbox is a valid "off"
+        agent_mail.agent_mail_preference_set(
+            user=user, about_my_tickets=bool(preference.cleaned_data.get("about_my_tickets")))
+        messages.success(request, _("Email preference saved."))
+        return redirect("notify:contacts")
     elif action in ("remove_method", "remove_rule"):
         if action == "remove_method":
             _remove(request, lambda pk: services.contact_method_remove(user=user, contact_method_id=pk))
@@ -60,5 +73,7 @@ def contacts(request: HttpRequest) -> HttpResponse:
         return redirect("notify:contacts")
     context = {"methods": selectors.contact_methods_for(user=user),
                "rules": selectors.notification_rules_for(user=user),
-               "method_form": method_form, "rule_form": rule_form}
+               "method_form": method_form, "rule_form": rule_form,
+               "preference_form": EmailPreferenceForm(
+                   initial={"about_my_tickets": agent_mail.agent_mail_preference(user=user)})}
     return render(request, "notify/contacts.html", context, status=400 if action else 200)

@@ -20,7 +20,7 @@ from vuoro.catalog.forms import validate_answers
 from vuoro.catalog.models import Category, RoutingRule, Service
 from vuoro.core.sanitize import body_to_html
 from vuoro.coverage.services import Fact, coverage_decide_at_intake, ooh_record
-from vuoro.notify import requester_mail
+from vuoro.notify import agent_mail, requester_mail
 from vuoro.paging.services import pages_resolve_for_ticket
 from vuoro.sla import services as sla
 from vuoro.tickets import access, priority
@@ -250,6 +250,7 @@ def ticket_create(*, actor: User | None, requester: User, service: Service,
             sla.clocks_start(ticket=ticket, at=now)
             coverage_decide_at_intake(ticket=ticket, at=now)
             requester_mail.requester_mail_received(ticket=ticket, now=now)
+            agent_mail.agent_mail_new_ticket(ticket=ticket, actor=creator, now=now)
             webhook_event(event="ticket.created", ticket=ticket, now=now)
     except IntegrityError:
         if idempotency_key:
@@ -312,6 +313,7 @@ def message_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
                                  previous_priority=ticket.priority,
                                  first_response="first_response_at" in changed)
         requester_mail.requester_mail_reply(ticket=ticket, message=message, now=now)
+        agent_mail.agent_mail_message(ticket=ticket, message=message, now=now)
     return message
 
 
@@ -417,6 +419,8 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
                 _on_resolved(ticket, actor, now)
             if "status" in changed:
                 requester_mail.requester_mail_status(ticket=ticket, now=now)
+            if "assignee" in changed:
+                agent_mail.agent_mail_assigned(ticket=ticket, actor=actor, now=now)
             webhook_event(event="ticket.updated", ticket=ticket, now=now)
     return [c for c in changed if c in CHANGEABLE]
 
