@@ -5,10 +5,13 @@ from django.db import transaction
 from vuoro.accounts.models import AssignmentStrategy, Organisation, Role, Team, User
 from vuoro.calendars.services import builtin_calendars
 from vuoro.catalog.models import Category, FieldKind, FormField, RoutingRule, Service
+from vuoro.channels.demo import load_channels_demo
 from vuoro.coverage.demo import load_coverage_demo
 from vuoro.paging.demo import load_paging_demo
 from vuoro.runbooks.demo import load_runbooks_demo
 from vuoro.sla.demo import load_sla_demo
+from vuoro.telephony.demo import load_telephony_demo
+from vuoro.webhooks.demo import load_webhooks_demo
 
 DEMO_PASSWORD = "vuoro-demo"
 
@@ -148,4 +151,7 @@ def load_demo() -> bool:
     load_coverage_demo()
     load_paging_demo()
     load_runbooks_demo()
+    load_channels_demo()
+    load_telephony_demo()
+    load_webhooks_demo()
     return True

@@ -1,10 +1,8 @@
 """Reads for phone work: who is calling, and what they have asked before. Scoped by the user."""
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db.models import F, Q, QuerySet, Value
-from django.db.models.functions import Replace
+from django.db.models import Q, QuerySet
 
 from vuoro.accounts.models import User
 from vuoro.telephony.models import Call
@@ -18,20 +16,12 @@ HISTORY_LIMIT = 10
 def caller_find(*, number: str) -> User | None:
     """The active user whose stored phone is ``number`` (E.164), however the phone was typed.
 
-    Narrows in SQL by the last six digits with separators stripped, then compares normalised
-    numbers in Python; the oldest account wins when two share a number.
+    ``User.phone_e164`` holds each phone normalised on save, so this is one indexed equality;
+    the oldest account wins when two share a number.
     """
     if len(number) < 7:
         return None
-    digits: Any = F("phone")
-    for separator in " -()./":
-        digits = Replace(digits, Value(separator), Value(""))
-    candidates = (User.objects.filter(is_active=True).exclude(phone="").alias(digits=digits)
-                  .filter(digits__endswith=number[-6:]).order_by("pk"))
-    for user in candidates:
-        if normalise(user.phone) == number:
-            return user
-    return None
+    return User.objects.filter(is_active=True, phone_e164=number).order_by("pk").first()
 
 
 @dataclass

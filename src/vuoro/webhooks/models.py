@@ -93,6 +93,10 @@ class ExternalReference(models.Model):
                                   related_name="external_reference")
     system = models.CharField(_("system"), max_length=100)
     reference = models.CharField(_("reference"), max_length=200)
+    url = models.URLField(_("link"), max_length=500, blank=True,
+                          help_text=_("Where the item is seen in the external system, if it said."))
+    external_status = models.CharField(_("external status"), max_length=100, blank=True)
+    updated_at = models.DateTimeField(_("last updated"), null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["system", "reference"], name="external_ref_unique")]

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from vuoro.accounts.models import Role, User
 from vuoro.tickets.models import Ticket
@@ -21,15 +22,27 @@ from vuoro.webhooks.models import (
 )
 
 
-def reference_store(*, handoff: HandOff, ticket: Ticket, answer: Any) -> str | None:
-    """Keep the external reference from the receiver's JSON answer; None when it has none."""
+def _web_link(value: Any) -> str:
+    """An http(s) link from the receiver's answer, or "" (never a javascript: or other scheme)."""
+    text = str(value or "")
+    return text if text.startswith(("https://", "http://")) and len(text) <= 500 else ""
+
+
+def reference_store(*, handoff: HandOff, ticket: Ticket, answer: Any,
+                    now: datetime | None = None) -> str | None:
+    """Keep the external reference from the receiver's JSON answer; None when it has none.
+
+    A ``url`` in the answer becomes the link the desk shows for the reference.
+    """
     value = answer.get(handoff.reference_key) if isinstance(answer, dict) else None
     if value in (None, ""):
         return None
     try:
         with transaction.atomic():
             ExternalReference.objects.update_or_create(
-                ticket=ticket, defaults={"system": f"handoff-{handoff.pk}", "reference": str(value)})
+                ticket=ticket, defaults={"system": f"handoff-{handoff.pk}", "reference": str(value),
+                                         "url": _web_link(answer.get("url")),
+                                         "updated_at": now or timezone.now()})
     except IntegrityError:
         return None
     return str(value)
@@ -50,6 +63,8 @@ def inbound_update(*, handoff: HandOff, reference: str, status: str = "", commen
     ticket, actor = ext.ticket, system_actor()
     if actor is None:
         raise PermissionDenied("no active admin to act for the external system")
+    ExternalReference.objects.filter(pk=ext.pk).update(
+        external_status=status[:100] if status else ext.external_status, updated_at=timezone.now())
     note = comment
     if status and status != ticket.status:
         try:
