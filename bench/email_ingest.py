@@ -1,18 +1,29 @@
-"""Email ingest: N messages appended to a real dovecot, time until every one is a ticket or ignored.
+"""Email ingest: N messages appended to a real dovecot, time until every one is received.
 
-A fresh database with the demo, a throwaway dovecot on a loopback port (as the tests use) loaded
-with ``--messages`` messages: plain requests from many senders, one in ten HTML with a small
-image attached, one in twenty an out-of-office reply (which makes no ticket). One ``vuoro
-worker`` runs its mail thread; the clock starts when the mailbox is configured and stops when
-every message has its InboundEmail row. Prints messages/s, the outcomes and the machine.
+A fresh database with the demo and a throwaway dovecot on a loopback port (as the tests use).
+One ``vuoro worker`` runs its mail thread against one mailbox. Three phases, each timed from
+the moment its messages are in the inbox to the moment every one has its InboundEmail row:
 
+1. ``new``: ``--messages`` requests from many senders (five each, inside the per-sender rate
+   limit); one in ten is HTML with a small image attached. Each becomes a ticket through the one
+   intake (routing, SLA clocks, out-of-hours decision, acknowledgement and desk mail, webhooks).
+2. ``replies``: one reply per ticket of phase 1 from its requester, threaded by ``In-Reply-To``
+   on the acknowledgement's Message-ID, with the quoted history below it.
+3. ``automatic``: out-of-office replies and list mail, received and dropped by the loop filter:
+   the cost of the mail layer itself (IMAP fetch, parse, dedupe, flag).
+
+Prints messages/s per phase, the outcomes and the machine.
+
+    .venv/bin/python bench/email_ingest.py
     .venv/bin/python bench/email_ingest.py --database-url postgres://postgres@127.0.0.1:5432/vuoro_bench_mail
 """
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
+import time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -20,53 +31,97 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import BIN, machine  # noqa: E402
+from common import BIN, django_snippet, machine  # noqa: E402
 from page_latency import bench_env, fresh_database, start_worker, wait_for_heartbeats  # noqa: E402
 from tests.dovecot import Dovecot  # noqa: E402
 
 PIXEL = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                       "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+ADDRESS = "bench@example.test"
 
-MEASURE = """
-import sys, time
+MAILBOX = """
 from vuoro.catalog.models import Service
-from vuoro.channels.models import InboundEmail, Mailbox
-from vuoro.tickets.models import Ticket
-from django.db.models import Count
-service = Service.objects.order_by("pk").first()
-tickets_before = Ticket.objects.count()
-started = time.perf_counter()
-Mailbox.objects.create(name="Bench", address="bench@example.test", service=service,
+from vuoro.channels.models import Mailbox
+Mailbox.objects.create(name="Bench", address="{address}", service=Service.objects.order_by("pk").first(),
                        imap_host="127.0.0.1", imap_port={port}, imap_username="{user}",
                        imap_password="{password}", imap_ssl=False)
+"""
+
+WAIT = """
+import sys, time
+from django.db.models import Count
+from vuoro.channels.models import InboundEmail
+from vuoro.tickets.models import Ticket
+started = time.perf_counter()
+tickets_before = Ticket.objects.count()
+rows_before = {rows_before}
 seen = 0
 while seen < {count} and time.perf_counter() - started < {timeout}:
     time.sleep(0.05)
-    now = InboundEmail.objects.count()
+    now = InboundEmail.objects.count() - rows_before
     if now != seen:
         print(f"progress {{now}}", file=sys.stderr, flush=True)
         seen = now
 elapsed = time.perf_counter() - started
-outcomes = dict(InboundEmail.objects.values_list("outcome").annotate(n=Count("id")))
+outcomes = dict(InboundEmail.objects.order_by().values_list("outcome").annotate(n=Count("id")))
 print(f"result {{seen}} {{elapsed:.3f}} {{Ticket.objects.count() - tickets_before}} {{outcomes}}")
 """
 
+# The acknowledgement each emailed request got: its Message-ID is what a mail client replies to.
+ACKNOWLEDGEMENTS = """
+import json
+from vuoro.channels.models import InboundEmail, Outcome
+from vuoro.notify.models import OutboundEmail
+from vuoro.notify.transports import message_id_for
+rows = InboundEmail.objects.filter(outcome=Outcome.TICKET_CREATED).select_related("ticket__requester")
+keys = {f"requester-{r.ticket_id}-received": r for r in rows}
+acks = OutboundEmail.objects.filter(key__in=keys).values_list("key", "pk")
+print(json.dumps([[keys[key].ticket.requester.email, keys[key].ticket.reference, keys[key].subject,
+                   message_id_for("outbox", pk)] for key, pk in acks]))
+"""
 
-def message(number: int, senders: int) -> bytes:
+
+def new_request(number: int, senders: int) -> bytes:
     mail = EmailMessage()
     mail["From"] = f"Person {number % senders} <person{number % senders}@customer.example>"
-    mail["To"] = "bench@example.test"
+    mail["To"] = ADDRESS
     mail["Subject"] = f"Printer {number} on floor {number % 7} is jammed"
     mail["Message-ID"] = f"<bench-{number}@customer.example>"
     mail["Date"] = "Mon, 23 Nov 2026 10:00:00 +0200"
-    text = f"Hello,\n\nthe printer {number} shows error E{number % 50}.\n\nBest regards\nPerson {number}\n"
-    if number % 20 == 19:
-        mail["Auto-Submitted"] = "auto-replied"
-        mail.replace_header("Subject", "Out of office")
-    mail.set_content(text)
+    mail.set_content(f"Hello,\n\nthe printer {number} shows error E{number % 50}.\n\n"
+                     f"Best regards\nPerson {number}\n")
     if number % 10 == 3:
         mail.add_alternative(f"<p>Hello,</p><p>the printer <b>{number}</b> shows an error.</p>", subtype="html")
         mail.add_attachment(PIXEL, maintype="image", subtype="png", filename="screen.png")
+    return mail.as_bytes()
+
+
+def reply(number: int, sender: str, reference: str, subject: str, acknowledgement_id: str) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = ADDRESS
+    mail["Subject"] = f"Re: {subject} [{reference}]"
+    mail["Message-ID"] = f"<bench-reply-{number}@customer.example>"
+    mail["In-Reply-To"] = mail["References"] = acknowledgement_id
+    mail["Date"] = "Mon, 23 Nov 2026 11:00:00 +0200"
+    mail.set_content(f"It works again after a restart, thanks.\n\nOn Mon, 23 Nov 2026 Vuoro wrote:\n"
+                     f"> We received your request {reference}.\n> It is handled on the next business day.\n")
+    return mail.as_bytes()
+
+
+def automatic(number: int) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = f"Person {number} <auto{number}@customer.example>"
+    mail["To"] = ADDRESS
+    mail["Message-ID"] = f"<bench-auto-{number}@customer.example>"
+    if number % 2:
+        mail["Subject"] = "Out of office"
+        mail["Auto-Submitted"] = "auto-replied"
+    else:
+        mail["Subject"] = f"[printers] Weekly digest {number}"
+        mail["Precedence"] = "list"
+        mail["List-Id"] = "<printers.customer.example>"
+    mail.set_content("I am away until Monday.\n")
     return mail.as_bytes()
 
 
@@ -74,7 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="sqlite:////tmp/vuoro-bench-mail/db.sqlite3",
                         help="Dropped and created anew. Default: a fresh SQLite file under /tmp.")
-    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--messages", type=int, default=1000, help="messages per phase")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
 
@@ -86,38 +141,51 @@ def main() -> None:
     fresh_database(args.database_url, env)
     dovecot = Dovecot().start()
     worker = None
+    results = []
     try:
-        senders = max(1, args.messages // 5)  # five each: well inside the per-sender rate limit
-        for start in tqdm(range(0, args.messages, 100), desc="append to dovecot", unit="×100"):
-            dovecot.append(*(message(n, senders) for n in range(start, min(start + 100, args.messages))))
+        django_snippet(env, MAILBOX.format(address=ADDRESS, port=dovecot.port, user=dovecot.user,
+                                           password=dovecot.password))
         worker = start_worker(env, "bench-mail-1", log_dir)
         wait_for_heartbeats(env, 1)
-        result = measure(env, dovecot, args.messages, args.timeout)
+        senders = max(1, args.messages // 5)
+        results.append(phase(env, dovecot, "new", [new_request(n, senders) for n in range(args.messages)],
+                             0, args.timeout))
+        acks = json.loads(django_snippet(env, ACKNOWLEDGEMENTS).splitlines()[-1])
+        replies = [reply(n, *ack) for n, ack in enumerate(acks)]
+        results.append(phase(env, dovecot, "replies", replies, args.messages, args.timeout))
+        results.append(phase(env, dovecot, "automatic", [automatic(n) for n in range(args.messages)],
+                             args.messages + len(replies), args.timeout))
     finally:
         if worker is not None:
             worker.terminate()
             worker.wait(30)
         dovecot.cleanup()
-    seen, elapsed, tickets, outcomes = result
-    print(f"\n{machine()}\ndatabase: {args.database_url.split('://')[0]}, 1 worker, "
-          f"{args.messages} messages appended to dovecot")
-    print(f"received {seen} in {elapsed:.1f} s = {seen / elapsed:.1f} messages/s; tickets {tickets}; {outcomes}")
-    if seen < args.messages:
-        raise SystemExit(f"only {seen} of {args.messages} received within {args.timeout} s; logs in {log_dir}")
+    print(f"\n{machine()}\ndatabase: {args.database_url.split('://')[0]}, 1 worker, one mailbox")
+    for name, count, seen, elapsed, tickets, _outcomes in results:
+        print(f"{name:>9}: {seen}/{count} received in {elapsed:.1f} s = {seen / elapsed:.1f} messages/s;"
+              f" new tickets {tickets}")
+    print(f"outcomes: {results[-1][-1]}")
+    short = [name for name, count, seen, *_ in results if seen < count]
+    if short:
+        raise SystemExit(f"not every message was received within {args.timeout} s ({short}); logs in {log_dir}")
 
 
-def measure(env: dict[str, str], dovecot: Dovecot, count: int, timeout: float) -> tuple[int, float, int, str]:
-    code = MEASURE.format(port=dovecot.port, user=dovecot.user, password=dovecot.password,
-                          count=count, timeout=timeout)
+def phase(env: dict[str, str], dovecot: Dovecot, name: str, messages: list[bytes], rows_before: int,
+          timeout: float) -> tuple[str, int, int, float, int, str]:
+    """Append the messages, then wait until each has its InboundEmail row."""
+    for start in tqdm(range(0, len(messages), 100), desc=f"{name}: append", unit="×100"):
+        dovecot.append(*messages[start:start + 100])
+    code = WAIT.format(rows_before=rows_before, count=len(messages), timeout=timeout)
     process = subprocess.Popen([str(BIN / "vuoro"), "shell", "-v0", "-c", code], env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    with tqdm(total=count, desc="received", unit="msg") as bar:
+    with tqdm(total=len(messages), desc=f"{name}: received", unit="msg") as bar:
         for line in process.stderr:
             if line.startswith("progress "):
                 bar.update(int(line.split()[1]) - bar.n)
     last = process.stdout.read().strip().splitlines()[-1].split(" ", 4)
     process.wait()
-    return int(last[1]), float(last[2]), int(last[3]), last[4]
+    time.sleep(0.5)  # the worker settles the last batch's flags before the next phase appends
+    return name, len(messages), int(last[1]), float(last[2]), int(last[3]), last[4]
 
 
 if __name__ == "__main__":

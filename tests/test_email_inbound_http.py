@@ -21,8 +21,8 @@ def post(client, box, raw=RAW, auth=None):
 
 
 @pytest.mark.django_db
-def test_agent_token_creates_ticket(client, world, box):
-    response = post(client, box, auth="Bearer " + f.api_token(world.agent))
+def test_admin_token_creates_ticket(client, world, box):
+    response = post(client, box, auth="Bearer " + f.api_token(world.admin))
     assert response.status_code == 202
     assert response.json()["outcome"] == Outcome.TICKET_CREATED
     assert Ticket.objects.get().reference == response.json()["ticket"]
@@ -42,7 +42,9 @@ def test_refusals(client, world, box, settings):
     assert post(client, box, auth="Bearer wrong").status_code == 401
     assert post(client, box, auth="Bearer " + f.api_token(world.requester_a)).status_code == 403
     assert post(client, box, auth="Bearer " + f.api_token(world.partner)).status_code == 403
-    token = "Bearer " + f.api_token(world.agent)
+    # An agent's token may not file mail in a requester's name either.
+    assert post(client, box, auth="Bearer " + f.api_token(world.agent)).status_code == 403
+    token = "Bearer " + f.api_token(world.admin)
     assert post(client, box, raw=b"  ", auth=token).status_code == 400
     settings.VUORO_INBOUND_MAX_BYTES = 100
     assert post(client, box, raw=RAW + b"x" * 200, auth=token).status_code == 400
@@ -69,9 +71,9 @@ def test_unknown_inactive_and_secretless_mailboxes_answer_like_a_wrong_secret(cl
 
 @pytest.mark.django_db
 def test_tokens_do_not_reveal_mailboxes_either(client, world, box):
-    """An agent token on an unknown mailbox is 401 like any refusal; a requester token is 403
+    """An admin token on an unknown mailbox is 401 like any refusal; a requester token is 403
     whether or not the mailbox exists."""
-    agent = "Bearer " + f.api_token(world.agent)
+    agent = "Bearer " + f.api_token(world.admin)
     requester = "Bearer " + f.api_token(world.requester_a)
     missing = box.pk + 1000
     url = f"/channels/inbound/{missing}/"

@@ -177,3 +177,37 @@ def test_a_partner_who_files_a_ticket_outside_scope_returns_to_the_console_and_i
     assert queue.status_code == 200
     assert f"ticket {ticket.reference} was created" in queue.content.decode()  # the partner reads English
     assert client.get(f"/desk/tickets/{ticket.reference}/").status_code == 404
+
+
+def test_a_work_stopping_call_at_night_goes_to_the_partner_at_once(phoned, login):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from tests.test_coverage_intake import cover, office_hours
+    from vuoro.coverage.models import OutOfHoursDecision
+
+    phoned.critical.calendar = office_hours()
+    phoned.critical.save()
+    cover(phoned.critical, phoned.partner_team)
+    client = login(phoned.agent)
+    form = client.get("/phone/log/").content.decode()
+    assert 'name="stops_work" value="yes"' in form and 'name="affected" value="many"' in form
+    with time_machine.travel(dt.datetime(2026, 11, 21, 2, 0, tzinfo=ZoneInfo("Europe/Helsinki")), tick=False):
+        response = client.post("/phone/log/", {
+            "number": "040 123 4567", "reason": "Nobody can send mail", "duration": "2", "outcome": "answered",
+            "then": "create", "service": phoned.critical.pk, "stops_work": "yes", "affected": "many"})
+    assert response.status_code == 302
+    ticket = Ticket.objects.get(channel="phone")
+    assert (ticket.stops_work, ticket.affected, ticket.team) == ("yes", "many", phoned.partner_team)
+    decision = OutOfHoursDecision.objects.get(ticket=ticket)
+    assert (decision.action, decision.handled_by) == ("handle_now", "partner")
+
+
+def test_a_call_with_an_unknown_triage_answer_is_refused_and_nothing_is_written(phoned):
+    with pytest.raises(ValidationError) as exc:
+        call_log(actor=phoned.agent, raw_number=NUMBER, reason="Mail down", duration_seconds=60,
+                 outcome="answered", create_ticket=True, service=phoned.other, stops_work="maybe")
+    assert "stops_work" in exc.value.message_dict
+    assert not Call.objects.exists() and not Ticket.objects.exists()

@@ -120,3 +120,20 @@ def test_the_text_part_of_a_reply_reads_as_text(world):
     message_add(actor=world.agent, ticket=ticket, body="Line one\n\nLine <two> & more")
     reply = requester_rows(ticket)[1]
     assert "Line one\n\nLine <two> & more" in reply.body
+
+
+@pytest.mark.parametrize(("language", "title", "phrase"), [
+    ("fi", "Pyyntö vastaanotettu", "Olemme vastaanottaneet pyyntösi"),
+    ("sv", "Ärendet har tagits emot", "Vi har tagit emot ditt ärende"),
+])
+def test_the_received_mail_is_translated_for_finnish_and_swedish_requesters(world, language, title, phrase):
+    requester = f.user(organisation=world.requester_a.organisation, language=language)
+    ticket = f.ticket(requester, world.other)
+
+    [mail] = requester_rows(ticket)
+    assert mail.subject.startswith(f"[{ticket.reference}] {title}: ")
+    assert "Request received" not in mail.subject
+    for body in (mail.body, mail.html_body):
+        assert f"{phrase} {ticket.reference}." in body
+        assert "We have received your request" not in body
+        assert "Reply to this email" not in body and "See your request" not in body

@@ -251,3 +251,89 @@ def test_a_delivery_stuck_in_sending_becomes_unknown(world, provider):
     claimed.refresh_from_db()
     assert claimed.status == "unknown" and provider.count() == 0
     assert not sender.send_webhooks(now=timezone.now() + timedelta(days=1))
+
+
+def test_a_switched_off_subscription_keeps_its_deliveries_until_it_is_back_on(world, client, provider):
+    sub = _subscribe(provider)
+    f.ticket(world.requester_a, world.other)
+    WebhookSubscription.objects.filter(pk=sub.pk).update(active=False, failures_in_row=10,
+                                                         disabled_at=timezone.now(), disabled_reason="10 failed")
+    assert not sender.send_webhooks() and provider.count() == 0
+    assert WebhookDelivery.objects.get().status == "pending"
+    world.admin.is_staff = world.admin.is_superuser = True
+    world.admin.save()
+    client.force_login(world.admin)
+    response = client.post(f"/admin/webhooks/webhooksubscription/{sub.pk}/change/", {
+        "name": sub.name, "url": sub.url, "secret": sub.secret, "events": json.dumps(sub.events),
+        "active": "on", "deliveries-TOTAL_FORMS": "1", "deliveries-INITIAL_FORMS": "1",
+        "deliveries-0-id": WebhookDelivery.objects.get().pk, "deliveries-0-subscription": sub.pk})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    sub.refresh_from_db()
+    assert (sub.active, sub.failures_in_row, sub.disabled_at, sub.disabled_reason) == (True, 0, None, "")
+    assert sender.send_webhooks()["delivered"] == 1 and provider.count() == 1
+
+
+@pytest.mark.parametrize(("template", "problem"), [
+    ('{"summary": "{subject}"', "Not valid JSON"),
+    ('{"summary": {subject}}', "Not valid JSON"),
+    ('{"summary": "{title}"}', "Unknown placeholders: title"),
+])
+def test_a_payload_template_that_cannot_render_is_refused_in_the_admin(world, template, problem):
+    from django.core.exceptions import ValidationError
+
+    handoff = HandOff(service=world.other, kind="rest", url="https://its.customer.test/api",
+                      secret="hs", payload_template=template)
+    with pytest.raises(ValidationError) as refused:
+        handoff.full_clean()
+    assert problem in " ".join(refused.value.message_dict["payload_template"])
+
+
+def test_a_hand_off_needs_its_address_and_valid_statuses(world):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        HandOff(service=world.other, kind="rest", secret="hs", status_map={"Done": "finished"}).full_clean()
+    assert set(refused.value.message_dict) == {"url", "status_map"}
+    with pytest.raises(ValidationError) as refused:
+        HandOff(service=world.other, kind="email", secret="hs").full_clean()
+    assert set(refused.value.message_dict) == {"email"}
+
+
+def test_a_broken_template_does_not_stop_intake_and_is_sent_once_mended(world):
+    with FakeProvider(replies={"/its": json.dumps({"id": "ITS-7"}).encode()}) as fake:
+        handoff = HandOff.objects.create(service=world.other, kind="rest", url=fake.url("/its"),
+                                         secret="hs", payload_template='{"summary": "{subject}"')
+        ticket = f.ticket(world.requester_a, world.other)  # the intake goes through
+        delivery = WebhookDelivery.objects.get(handoff=handoff)
+        assert delivery.status == "failed" and "Payload template" in delivery.last_error
+        assert not sender.send_webhooks() and fake.count() == 0
+        HandOff.objects.filter(pk=handoff.pk).update(payload_template='{"summary": "{subject}"}')
+        assert services.delivery_resend(delivery=delivery, now=timezone.now())
+        assert sender.send_webhooks()["delivered"] == 1
+        assert fake.received("/its")[0].json == {"summary": ticket.subject}
+    assert ExternalReference.objects.get(ticket=ticket).reference == "ITS-7"
+
+
+def test_external_statuses_are_mapped_to_ours(world, client):
+    handoff = HandOff.objects.create(service=world.other, kind="rest", url="http://127.0.0.1:9/",
+                                     secret="hs", status_map={"Done": "resolved", "In Progress": "open"})
+    ticket = f.ticket(world.requester_a, world.other)
+    ExternalReference.objects.create(ticket=ticket, system=f"handoff-{handoff.pk}", reference="OPS-9")
+    assert _signed_post(client, world.other.slug, {"reference": "OPS-9", "status": "In Progress"}).json() == {
+        "reference": ticket.reference, "status": "open"}
+    assert _signed_post(client, world.other.slug, {"reference": "OPS-9", "status": "Done"}).json()["status"] == "resolved"
+    assert ExternalReference.objects.get(ticket=ticket).external_status == "Done"
+
+
+def test_an_update_with_nobody_to_act_for_it_is_refused_with_a_reason(world, client):
+    from vuoro.accounts.models import User
+
+    handoff = HandOff.objects.create(service=world.other, kind="rest", url="http://127.0.0.1:9/", secret="hs")
+    ticket = f.ticket(world.requester_a, world.other)
+    ExternalReference.objects.create(ticket=ticket, system=f"handoff-{handoff.pk}", reference="OPS-3")
+    User.objects.filter(role="admin").update(is_active=False)
+    User.objects.filter(is_superuser=True).update(is_active=False)
+    response = _signed_post(client, world.other.slug, {"reference": "OPS-3", "status": "open"})
+    assert response.status_code == 503 and "administrator" in response.json()["error"]
+    ticket.refresh_from_db()
+    assert ticket.status == "new"

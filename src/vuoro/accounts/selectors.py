@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from vuoro.accounts.models import ApiToken, User
+from vuoro.accounts.models import ApiToken, Organisation, User
 
 
 def api_token_list(*, user: User) -> QuerySet[ApiToken]:
@@ -16,3 +16,11 @@ def user_find(identifier: int | str) -> User | None:
     if isinstance(identifier, int):
         return qs.filter(pk=identifier).first()
     return qs.filter(email__iexact=identifier.strip()).order_by("id").first()
+
+
+def organisation_for_email(email: str) -> Organisation | None:
+    """The organisation whose email domain matches the address, if one is configured."""
+    domain = email.rsplit("@", 1)[-1].strip().lower() if "@" in email else ""
+    if not domain:
+        return None
+    return Organisation.objects.filter(email_domain__iexact=domain).order_by("id").first()

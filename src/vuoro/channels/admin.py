@@ -1,5 +1,6 @@
 """Mailboxes are configured in the admin; received messages are shown, never edited."""
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -7,14 +8,41 @@ from vuoro.channels.models import EmailBounce, InboundEmail, Mailbox
 from vuoro.core.admin_readonly import ReadOnlyAdminMixin
 
 
+class MailboxForm(forms.ModelForm):
+    """Secrets are typed in, never shown again: an empty field keeps the stored one."""
+
+    imap_password = forms.CharField(label=_("IMAP password"), required=False,
+                                    widget=forms.PasswordInput(render_value=False),
+                                    help_text=_("Leave empty to keep the current password."))
+    inbound_secret = forms.CharField(label=_("inbound secret"), required=False,
+                                     widget=forms.PasswordInput(render_value=False),
+                                     help_text=_("Bearer secret a mail gateway may use to post raw messages "
+                                                 "to this mailbox. Leave empty to keep the current one."))
+
+    class Meta:
+        model = Mailbox
+        fields = ("name", "address", "service", "team", "unknown_senders", "active", "stops_work",
+                  "trust_importance", "imap_host", "imap_port", "imap_ssl", "imap_username",
+                  "imap_password", "imap_folder", "imap_done_folder", "inbound_secret")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for name in ("imap_password", "inbound_secret"):
+            if not cleaned.get(name) and self.instance.pk:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
+    form = MailboxForm
     list_display = ("name", "address", "service", "team", "unknown_senders", "active", "last_polled_at")
     list_filter = ("active", "unknown_senders")
     list_select_related = ("service", "team")
     readonly_fields = ("last_polled_at",)
     fieldsets = (
         (None, {"fields": ("name", "address", "service", "team", "unknown_senders", "active")}),
+        (_("Triage of new requests"), {"fields": ("stops_work", "trust_importance")}),
         (_("IMAP polling"), {"fields": ("imap_host", "imap_port", "imap_ssl", "imap_username",
                                          "imap_password", "imap_folder", "imap_done_folder",
                                          "last_polled_at")}),

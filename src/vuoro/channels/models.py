@@ -5,11 +5,15 @@ message is accounted for. The Message-ID is unique: receiving the same message t
 restarted, a mail server redelivering) is recognised by the database, not by a race-prone check.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 # Raw messages larger than this are not stored in full (the parsed content still is).
 RAW_STORE_LIMIT = 2 * 1024 * 1024
+
+
+STOPS_WORK_CHOICES = (("yes", _("Yes, work stops")), ("partly", _("Partly")), ("no", _("No")))
 
 
 class UnknownSenders(models.TextChoices):
@@ -30,6 +34,17 @@ class Mailbox(models.Model):
     team = models.ForeignKey(
         "accounts.Team", verbose_name=_("team"), on_delete=models.SET_NULL,
         null=True, blank=True, related_name="mailboxes",
+        help_text=_("New requests go to this team instead of the service's routing; empty routes "
+                    "them as the service does."),
+    )
+    stops_work = models.CharField(
+        _("does mail here stop work?"), max_length=10, choices=STOPS_WORK_CHOICES, default="no",
+        help_text=_("The triage answer for new requests by mail, as the portal asks it: \"yes\" for "
+                    "an address kept for outages, so that out of hours they are handled at once."),
+    )
+    trust_importance = models.BooleanField(
+        _("urgent mail stops work"), default=False,
+        help_text=_("Mail its sender marked urgent or of high importance counts as stopping work."),
     )
     imap_host = models.CharField(_("IMAP host"), max_length=255, blank=True)
     imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
@@ -60,6 +75,10 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"
+
+    def clean(self) -> None:
+        if self.service_id is None:
+            raise ValidationError({"service": _("Choose the service new requests by mail are filed under.")})
 
 
 class Outcome(models.TextChoices):

@@ -17,6 +17,7 @@ from email.utils import getaddresses, parseaddr
 
 SYNTHETIC_PREFIX = "synthetic-sha256-"
 REFERENCE_RE = re.compile(r"\bVUO-\d{4}-\d{6}\b", re.IGNORECASE)
+MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
 OUR_ID_RE = re.compile(r"<vuoro-([a-z]+)-(\d+)@[^>]+>", re.IGNORECASE)
 QUOTE_MARKERS = (
     re.compile(r"^\s*On .+ wrote:\s*$", re.IGNORECASE),
@@ -199,9 +200,10 @@ def _fill(msg: Message, parsed: ParsedEmail, raw: bytes) -> None:
     parsed.to = [addr.lower() for _n, addr in getaddresses([_header(msg, "To", problems)]) if addr]
     parsed.subject = _header(msg, "Subject", problems)
     parsed.in_reply_to = _header(msg, "In-Reply-To", problems)
-    parsed.references = re.findall(r"<[^<>\s]+>", _header(msg, "References", problems))
+    parsed.references = MESSAGE_ID_RE.findall(_header(msg, "References", problems))
     for name in ("Auto-Submitted", "Precedence", "List-Id", "X-Loop", "X-Autoreply",
-                 "X-Auto-Response-Suppress", "Return-Path"):
+                 "X-Auto-Response-Suppress", "Return-Path", "Importance", "X-Priority", "Priority",
+                 "X-MSMail-Priority"):
         value = _header(msg, name, problems)
         if value:
             parsed.headers[name.lower()] = value
@@ -251,10 +253,27 @@ def loop_kind(parsed: ParsedEmail, *, our_loop: str = "", our_addresses: tuple[s
     return ""
 
 
+def marked_urgent(parsed: ParsedEmail) -> bool:
+    """The sender's mail client marked the message urgent or of high importance.
+
+    Outlook sends ``Importance: high`` and ``X-Priority: 1``; Thunderbird and Apple Mail
+    ``X-Priority: 1`` or ``2``; some gateways ``Priority: urgent`` (RFC 2156).
+    """
+    headers = parsed.headers
+    if headers.get("importance", "").strip().lower() == "high":
+        return True
+    if headers.get("x-msmail-priority", "").strip().lower() == "high":
+        return True
+    if headers.get("x-priority", "").strip()[:1] in ("1", "2"):
+        return True
+    return headers.get("priority", "").strip().lower() == "urgent"
+
+
 @dataclass(frozen=True)
 class ThreadHint:
     outbound_ids: tuple[int, ...]
     reference: str
+    message_ids: tuple[str, ...] = ()
 
 
 def thread_hint(parsed: ParsedEmail) -> ThreadHint:
@@ -266,5 +285,12 @@ def thread_hint(parsed: ParsedEmail) -> ThreadHint:
         for prefix, pk in OUR_ID_RE.findall(value or ""):
             if prefix.lower() == "outbox" and int(pk) not in outbound:
                 outbound.append(int(pk))
+    # Other ids name mail we received: a reply-all to a request threads onto the request.
+    others: list[str] = []
+    for value in ids:
+        for mid in MESSAGE_ID_RE.findall(value or ""):
+            if not OUR_ID_RE.fullmatch(mid) and mid not in others:
+                others.append(mid)
     match = REFERENCE_RE.search(parsed.subject)
-    return ThreadHint(outbound_ids=tuple(outbound), reference=match.group(0).upper() if match else "")
+    return ThreadHint(outbound_ids=tuple(outbound), reference=match.group(0).upper() if match else "",
+                      message_ids=tuple(others[:20]))

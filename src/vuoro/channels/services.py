@@ -14,11 +14,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from vuoro.accounts.models import Role, User
+from vuoro.accounts.selectors import organisation_for_email
 from vuoro.channels.models import (
     RAW_STORE_LIMIT,
     EmailBounce,
@@ -27,12 +29,19 @@ from vuoro.channels.models import (
     Outcome,
     UnknownSenders,
 )
-from vuoro.channels.parse import ParsedEmail, loop_kind, parse, split_quoted, thread_hint
+from vuoro.channels.parse import (
+    ParsedEmail,
+    loop_kind,
+    marked_urgent,
+    parse,
+    split_quoted,
+    thread_hint,
+)
 from vuoro.core.sanitize import text_to_html
-from vuoro.notify.models import OutboundEmail
+from vuoro.notify.models import OutboundEmail, OutboxStatus
 from vuoro.tickets import access
 from vuoro.tickets.attachments import CheckedUpload, check_upload
-from vuoro.tickets.models import Channel, Ticket
+from vuoro.tickets.models import Channel, Status, Ticket
 from vuoro.tickets.priority import Affected, StopsWork
 from vuoro.tickets.services import DESCRIPTION_MAX, SUBJECT_MAX, message_add, ticket_create
 
@@ -94,7 +103,7 @@ def _decide(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None, now
     recent = InboundEmail.objects.filter(sender=row.sender, received_at__gt=now - RATE_WINDOW,
                                          received_at__lte=now).exclude(pk=row.pk).count()
     if recent >= RATE_LIMIT:
-        row.reason = _("Too many messages from this address; try again later.")
+        row.reason = _("Too many messages from this address in a short time; the message was not filed.")
         return
     user = _sender_user(parsed, mailbox)
     if user is None:
@@ -131,6 +140,7 @@ def _sender_user(parsed: ParsedEmail, mailbox: Mailbox | None) -> User | None:
         return None  # a deactivated person stays deactivated
     contact = User(username="mail-" + hashlib.sha256(parsed.sender.encode()).hexdigest()[:20],
                    email=parsed.sender, role=Role.REQUESTER,
+                   organisation=organisation_for_email(parsed.sender),
                    first_name=(parsed.sender_name or "")[:150])
     contact.set_unusable_password()
     contact.save()
@@ -138,6 +148,7 @@ def _sender_user(parsed: ParsedEmail, mailbox: Mailbox | None) -> User | None:
 
 
 def _thread_ticket(parsed: ParsedEmail) -> Ticket | None:
+    """The ticket the message answers: our mail it names, mail we received, the subject's reference."""
     hint = thread_hint(parsed)
     keys = OutboundEmail.objects.filter(pk__in=hint.outbound_ids).values_list("pk", "key")
     by_pk = dict(keys)
@@ -147,6 +158,13 @@ def _thread_ticket(parsed: ParsedEmail) -> Ticket | None:
             ticket = Ticket.objects.filter(pk=int(match.group(1))).first()
             if ticket is not None:
                 return ticket
+    if hint.message_ids:
+        # A reply-all to the request (or to another reply) names the mail we received.
+        received = dict(InboundEmail.objects.filter(message_id__in=hint.message_ids, ticket__isnull=False)
+                        .values_list("message_id", "ticket_id"))
+        for message_id in hint.message_ids:
+            if message_id in received:
+                return Ticket.objects.filter(pk=received[message_id]).first()
     if hint.reference:
         return Ticket.objects.filter(reference=hint.reference).first()
     return None
@@ -156,7 +174,8 @@ def _reply_or_create(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | 
     text, quoted = split_quoted(parsed.text)
     uploads, refused = _attachments(parsed)
     target = _thread_ticket(parsed)
-    if target is not None and access.can_reply(user, target):
+    allowed = target is not None and access.can_reply(user, target)
+    if allowed and target.status != Status.CLOSED:
         message = message_add(actor=user, ticket=target, body=folded_reply(text, quoted),
                               channel=Channel.EMAIL, attachments=uploads)
         row.outcome, row.ticket, row.ticket_message = Outcome.REPLY_ADDED, target, message
@@ -166,15 +185,40 @@ def _reply_or_create(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | 
         row.reason = _("The mailbox has no service for new requests.")
         return
     subject = (parsed.subject or _("(no subject)")).strip()[:SUBJECT_MAX]
+    # A new request keeps all the sender wrote: a forwarded message is the request itself.
+    description = parsed.text.strip()
+    if allowed:
+        description = _("Follows up the closed request %(reference)s.") % {"reference": target.reference} \
+            + "\n\n" + description
     result = ticket_create(actor=user, requester=user, service=mailbox.service, category=None,
-                           subject=subject, description=text[:DESCRIPTION_MAX],
-                           stops_work=StopsWork.NO.value, affected=Affected.ME.value,
-                           channel=Channel.EMAIL, attachments=uploads)
+                           subject=subject, description=description[:DESCRIPTION_MAX],
+                           stops_work=_stops_work(parsed, mailbox), affected=Affected.ME.value,
+                           channel=Channel.EMAIL, attachments=uploads, team=mailbox.team)
     row.outcome, row.ticket = Outcome.TICKET_CREATED, result.ticket
+    _answers_to(mailbox, result.ticket)
     notes = [refused] if refused else []
-    if target is not None:
+    if allowed:
+        notes.insert(0, _("The referenced ticket is closed; a new request was made."))
+    elif target is not None:
         notes.insert(0, _("The sender may not reply to the referenced ticket; a new request was made."))
     row.reason = " ".join(notes)
+
+
+def _answers_to(mailbox: Mailbox, ticket: Ticket) -> None:
+    """The mail intake just queued about the ticket asks for answers to the mailbox it came to."""
+    if mailbox.address.lower() == settings.DEFAULT_FROM_EMAIL.lower():
+        return
+    about = Q(key__startswith=f"requester-{ticket.pk}-") | Q(key__startswith=f"agent-{ticket.pk}-")
+    for email in OutboundEmail.objects.filter(about, status=OutboxStatus.PENDING):
+        email.headers["Reply-To"] = mailbox.address
+        email.save(update_fields=["headers"])
+
+
+def _stops_work(parsed: ParsedEmail, mailbox: Mailbox) -> str:
+    """The triage answer for mail: the mailbox's, raised to "yes" for urgent mail if it trusts that."""
+    if mailbox.trust_importance and marked_urgent(parsed):
+        return StopsWork.YES.value
+    return mailbox.stops_work or StopsWork.NO.value
 
 
 def folded_reply(text: str, quoted: str) -> str:

@@ -12,7 +12,9 @@ from vuoro.accounts.services import api_token_authenticate
 from vuoro.channels.models import Mailbox
 from vuoro.channels.services import email_receive
 
-INBOUND_ROLES = frozenset({Role.AGENT, Role.ADMIN})
+# Posted mail speaks for its From address: only the mailbox's gateway secret or an admin may post
+# it, so no desk token can file mail in a requester's name.
+INBOUND_ROLES = frozenset({Role.ADMIN})
 UNAUTHORISED = {"detail": "unauthorised"}
 
 

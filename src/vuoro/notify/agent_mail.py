@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from vuoro.accounts.models import STAFF_ROLES, User
+from vuoro.notify.mail_thread import reply_to_headers
 from vuoro.notify.models import EmailPreference, OutboundEmail
 from vuoro.notify.requester_mail import plain_text
 from vuoro.notify.transports import message_id_for
@@ -70,7 +71,8 @@ def _told(ticket: Ticket, *, team_too: bool) -> QuerySet[User]:
 
 def _thread_headers(ticket: Ticket, address: str) -> dict[str, str]:
     """Loop guard, and threading to this recipient's first mail about the ticket."""
-    headers = {"X-Loop": getattr(settings, "VUORO_X_LOOP", "vuoro"), "Auto-Submitted": "auto-generated"}
+    headers = {"X-Loop": getattr(settings, "VUORO_X_LOOP", "vuoro"), "Auto-Submitted": "auto-generated",
+               **reply_to_headers(ticket)}
     first = (OutboundEmail.objects.filter(key__startswith=_prefix(ticket), to=address)
              .order_by("pk").values_list("pk", flat=True).first())
     if first is not None:

@@ -24,6 +24,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from vuoro.notify.mail_thread import reply_to_headers
 from vuoro.notify.models import OutboundEmail
 from vuoro.notify.transports import message_id_for
 from vuoro.sla.expected import expected_handling, language_of
@@ -60,7 +61,8 @@ def _key(ticket: Ticket, cause: str) -> str:
 
 def _thread_headers(ticket: Ticket) -> dict[str, str]:
     """Loop guard, and threading to the ticket's first outgoing message when there is one."""
-    headers = {"X-Loop": getattr(settings, "VUORO_X_LOOP", "vuoro"), "Auto-Submitted": "auto-replied"}
+    headers = {"X-Loop": getattr(settings, "VUORO_X_LOOP", "vuoro"), "Auto-Submitted": "auto-replied",
+               **reply_to_headers(ticket)}
     first = (OutboundEmail.objects.filter(key__startswith=_key(ticket, ""))
              .order_by("pk").values_list("pk", flat=True).first())
     if first is not None:

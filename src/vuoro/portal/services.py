@@ -6,15 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from vuoro.accounts.models import Organisation, Role, User
-
-
-def organisation_for_email(email: str) -> Organisation | None:
-    """The organisation whose email domain matches the address, if one is configured."""
-    domain = email.rsplit("@", 1)[-1].strip().lower() if "@" in email else ""
-    if not domain:
-        return None
-    return Organisation.objects.filter(email_domain__iexact=domain).order_by("id").first()
+from vuoro.accounts.models import Role, User
+from vuoro.accounts.selectors import organisation_for_email
 
 
 def _existing_user(email: str) -> User | None:

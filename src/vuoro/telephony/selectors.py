@@ -51,8 +51,11 @@ def lookup(*, user: User, raw_number: str) -> Lookup:
     tickets: QuerySet[Ticket] = access.tickets_visible_to(user, Ticket.objects.filter(by_number))
     tickets = tickets.distinct().order_by("-created_at")[:HISTORY_LIMIT]
     calls = Call.objects.filter(number=number).select_related("ticket", "logged_by")
-    if user.is_partner:
+    if access.ticket_scope(user) is not None:
+        # A call on a ticket the user may not see would tell its reason and reference.
         visible = access.tickets_visible_to(user).values("pk")
-        return Lookup(number=number, tickets=list(tickets),
-                      calls=list(calls.filter(ticket__in=visible)[:HISTORY_LIMIT]))
+        seen = Q(ticket__in=visible) if user.is_partner else Q(ticket__isnull=True) | Q(ticket__in=visible)
+        calls = calls.filter(seen)
+    if user.is_partner:
+        return Lookup(number=number, tickets=list(tickets), calls=list(calls[:HISTORY_LIMIT]))
     return Lookup(number=number, caller=caller, tickets=list(tickets), calls=list(calls[:HISTORY_LIMIT]))

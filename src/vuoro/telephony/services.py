@@ -67,8 +67,12 @@ def _check_log(*, number: str | None, reason: str, duration_seconds: int, outcom
 
 def call_log(*, actor: User, raw_number: str, reason: str, duration_seconds: int, outcome: str,
              summary: str = "", create_ticket: bool = False, service: Service | None = None,
-             ticket_reference: str = "", started_at: dt.datetime | None = None) -> Call:
+             ticket_reference: str = "", started_at: dt.datetime | None = None,
+             stops_work: str = "no", affected: str = "me") -> Call:
     """Record a call taken at the desk; optionally open a ticket for it or note it on one.
+
+    A new ticket is triaged on the caller's answers (``stops_work``, ``affected``) like any
+    intake, so a work-stopping call out of hours is handled at once.
 
     A new ticket's requester is the caller found by number (partners need them to be known,
     as they have no customer register). Adding to a ticket needs one the actor can see and
@@ -95,8 +99,8 @@ def call_log(*, actor: User, raw_number: str, reason: str, duration_seconds: int
         if create_ticket:
             assert caller is not None and service is not None
             ticket = ticket_create(actor=actor, requester=caller, service=service, category=None,
-                                   subject=call.reason, description=_note(call), stops_work="no",
-                                   affected="me", channel=Channel.PHONE).ticket
+                                   subject=call.reason, description=_note(call), stops_work=stops_work,
+                                   affected=affected, channel=Channel.PHONE).ticket
         elif ticket is not None:
             message_add(actor=actor, ticket=ticket, body=_note(call), internal=True, channel=Channel.PHONE)
         if ticket is not None:

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vuoro.catalog.models import Service
+from vuoro.desk.forms import AFFECTED_CHOICES, STOPS_WORK_CHOICES
 from vuoro.desk.views import desk_user_required
 from vuoro.telephony import selectors, services
 from vuoro.telephony.models import Outcome
@@ -45,6 +46,7 @@ def _minutes(text: str) -> int:
 def log(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     context = {"data": data, "outcomes": Outcome.choices, "errors": {},
+               "stops_work_choices": STOPS_WORK_CHOICES, "affected_choices": AFFECTED_CHOICES,
                "services": Service.objects.filter(active=True).order_by("slug")}
     if request.method == "POST":
         service = Service.objects.filter(pk=data.get("service") or None, active=True).first() \
@@ -55,6 +57,7 @@ def log(request: HttpRequest) -> HttpResponse:
                 duration_seconds=_minutes(data.get("duration", "0") or "0"), outcome=data.get("outcome", ""),
                 summary=data.get("summary", ""), create_ticket=data.get("then") == "create",
                 service=service, ticket_reference=data.get("ticket", "") if data.get("then") == "add" else "",
+                stops_work=data.get("stops_work") or "no", affected=data.get("affected") or "me",
             )
         except ValidationError as exc:
             context["errors"] = exc.message_dict

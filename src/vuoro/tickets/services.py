@@ -192,8 +192,10 @@ def ticket_create(*, actor: User | None, requester: User, service: Service,
                   stops_work: str, affected: str, channel: str,
                   form_answers: dict[str, Any] | None = None,
                   attachments: list[CheckedUpload] | None = None,
-                  idempotency_key: str | None = None) -> IntakeResult:
+                  idempotency_key: str | None = None, team: Team | None = None) -> IntakeResult:
     """The one intake: validate, number, prioritise, route, assign and store a request.
+
+    ``team`` is a channel's own team (a mailbox's); without it the service's routing decides.
 
     Locks the year's reference counter and, for automatic assignment, the team row.
     Idempotent per (creator, ``idempotency_key``): a repeat returns the first ticket, enforced
@@ -214,7 +216,7 @@ def ticket_create(*, actor: User | None, requester: User, service: Service,
     try:
         with transaction.atomic():
             now = timezone.now()
-            team = route_team(service, category)
+            team = team or route_team(service, category)
             assignee = pick_assignee(team)
             ticket_priority = priority.priority_for(impact, urgency, priority_matrix())
             # The reference counter is taken last, so its row lock is held only for the insert.

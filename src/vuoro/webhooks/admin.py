@@ -29,6 +29,12 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     formfield_overrides = URL_FIELDS
     inlines = [DeliveryInline]
 
+    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]
+        if change and obj.active and "active" in form.changed_data:
+            # Switched back on: a fresh start, not one failure away from switching off again.
+            obj.failures_in_row, obj.disabled_at, obj.disabled_reason = 0, None, ""
+        super().save_model(request, obj, form, change)
+
 
 class AttemptInline(admin.TabularInline):
     model = WebhookAttempt

@@ -6,14 +6,19 @@ the ticket's public fields only, never internal notes or the description. This m
 no ticket or paging services, so those can call it without an import cycle.
 """
 
-import json
-import re
 from datetime import datetime
 from typing import Any
 
 from vuoro.notify.models import OutboundEmail
 from vuoro.tickets.models import Ticket
-from vuoro.webhooks.models import HandOff, HandOffKind, WebhookDelivery, WebhookSubscription
+from vuoro.webhooks import templates
+from vuoro.webhooks.models import (
+    DeliveryStatus,
+    HandOff,
+    HandOffKind,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 
 def ticket_payload(ticket: Ticket) -> dict[str, Any]:
@@ -50,18 +55,12 @@ def webhook_event(*, event: str, ticket: Ticket, page: Any = None, now: datetime
     return len(rows)
 
 
-PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-
-
-def _render_template(template: str, ticket: Ticket) -> dict[str, Any]:
-    """Fill a JSON template's {placeholders}; each value is JSON-escaped so it cannot break out."""
-    values = {
+def _render_template(template: str, ticket: Ticket) -> Any:
+    return templates.render(template, {
         "reference": ticket.reference, "subject": ticket.subject, "description": ticket.description,
         "status": ticket.status, "priority": ticket.priority, "service": ticket.service.slug,
         "requester": ticket.requester.get_username(), "created_at": ticket.created_at.isoformat(),
-    }
-    escaped = {k: json.dumps(str(v))[1:-1] for k, v in values.items()}
-    return json.loads(PLACEHOLDER.sub(lambda m: escaped.get(m[1], m[0]), template))
+    })
 
 
 def handoff_payload(handoff: HandOff, ticket: Ticket) -> dict[str, Any]:
@@ -78,9 +77,15 @@ def handoff_send(*, ticket: Ticket, now: datetime) -> bool:
         return False
     key = f"handoff:{handoff.pk}:{ticket.pk}"
     if handoff.kind == HandOffKind.REST:
+        # A template that no longer renders must not stop the intake: the delivery is kept as
+        # failed with the reason, for the admin to mend the template and send again.
+        try:
+            payload, status, error = handoff_payload(handoff, ticket), DeliveryStatus.PENDING, ""
+        except ValueError as exc:
+            payload, status, error = {}, DeliveryStatus.FAILED, f"Payload template: {exc}"[:2000]
         WebhookDelivery.objects.bulk_create([WebhookDelivery(
-            handoff=handoff, ticket=ticket, event="handoff", key=key,
-            payload=handoff_payload(handoff, ticket), next_attempt_at=now, created_at=now,
+            handoff=handoff, ticket=ticket, event="handoff", key=key, payload=payload,
+            status=status, last_error=error, next_attempt_at=now, created_at=now,
         )], ignore_conflicts=True)
         return True
     body = "\n".join(f"{label}: {value}" for label, value in [

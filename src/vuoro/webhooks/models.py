@@ -8,9 +8,13 @@ nothing.
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from vuoro.core.outbound import check_outbound_url
+from vuoro.tickets.models import Status
+from vuoro.webhooks.templates import template_problem
 
 
 def _check_url(url: str) -> None:
@@ -23,6 +27,11 @@ def _check_url(url: str) -> None:
 
 
 EVENTS = ("ticket.created", "ticket.updated", "ticket.resolved", "page.opened", "page.acknowledged")
+
+
+def _events_help() -> str:
+    """In the reader's language: ``%`` on a lazy text would fix it in the importer's."""
+    return gettext("Any of: %s") % ", ".join(EVENTS)
 
 
 class DeliveryStatus(models.TextChoices):
@@ -39,7 +48,7 @@ class WebhookSubscription(models.Model):
     secret = models.CharField(_("secret"), max_length=200,
                               help_text=_("Signs every delivery (HMAC-SHA256)."))
     events = models.JSONField(_("events"), default=list,
-                              help_text=_("Any of: %s") % ", ".join(EVENTS))
+                              help_text=lazy(_events_help, str)())
     active = models.BooleanField(_("active"), default=True)
     failures_in_row = models.PositiveIntegerField(_("failures in a row"), default=0)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
@@ -74,6 +83,10 @@ class HandOff(models.Model):
         help_text=_("JSON with {placeholders}: {reference}, {subject}, {description}, {status}, "
                     "{priority}, {service}, {requester}, {created_at}. Empty: the standard payload."))
     reference_key = models.CharField(_("reference key in the answer"), max_length=100, default="id")
+    status_map = models.JSONField(
+        _("status mapping"), default=dict, blank=True,
+        help_text=_('The external system\'s statuses as Vuoro\'s, e.g. {"Done": "resolved", '
+                    '"In Progress": "open"}. An unmapped status is used as it is.'))
     secret = models.CharField(_("secret"), max_length=200)
     active = models.BooleanField(_("active"), default=True)
 
@@ -86,6 +99,21 @@ class HandOff(models.Model):
 
     def clean(self) -> None:
         _check_url(self.url)
+        errors: dict[str, str] = {}
+        if self.kind == HandOffKind.REST and not self.url:
+            errors["url"] = _("A REST hand-off needs the URL of the external system.")
+        if self.kind == HandOffKind.EMAIL and not self.email:
+            errors["email"] = _("An email hand-off needs the address of the external system.")
+        if self.payload_template.strip():
+            problem = template_problem(self.payload_template)
+            if problem:
+                errors["payload_template"] = problem
+        if not isinstance(self.status_map, dict) or any(
+                value not in Status.values for value in self.status_map.values()):
+            errors["status_map"] = _("Map each external status to one of: %(statuses)s.") % {
+                "statuses": ", ".join(Status.values)}
+        if errors:
+            raise ValidationError(errors)
 
 
 class ExternalReference(models.Model):

@@ -54,8 +54,9 @@ def retry_delay(attempts: int):  # type: ignore[no-untyped-def]
 
 
 def claim_delivery(now: datetime) -> WebhookDelivery | None:
+    # A switched-off subscription or hand-off keeps its deliveries pending until it is back on.
     due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) \
-        .order_by("next_attempt_at", "id")
+        .exclude(subscription__active=False).exclude(handoff__active=False).order_by("next_attempt_at", "id")
     return claim_due(WebhookDelivery, due, now)
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from vuoro.accounts.models import Role, User
 from vuoro.tickets.models import Ticket
 from vuoro.tickets.services import message_add, ticket_change
+from vuoro.webhooks.events import handoff_payload
 from vuoro.webhooks.models import (
     DeliveryStatus,
     ExternalReference,
@@ -66,9 +67,10 @@ def inbound_update(*, handoff: HandOff, reference: str, status: str = "", commen
     ExternalReference.objects.filter(pk=ext.pk).update(
         external_status=status[:100] if status else ext.external_status, updated_at=timezone.now())
     note = comment
-    if status and status != ticket.status:
+    ours = (handoff.status_map or {}).get(status, status) if status else ""
+    if ours and ours != ticket.status:
         try:
-            ticket_change(actor=actor, ticket=ticket, status=status)
+            ticket_change(actor=actor, ticket=ticket, status=ours)
         except ValidationError:
             note = f"External status: {status}\n{comment}".strip()
     if note:
@@ -78,7 +80,16 @@ def inbound_update(*, handoff: HandOff, reference: str, status: str = "", commen
 
 
 def delivery_resend(*, delivery: WebhookDelivery, now: datetime) -> bool:
-    """An operator's "send again" for a failed or unknown delivery; False for any other state."""
+    """An operator's "send again" for a failed or unknown delivery; False for any other state.
+
+    A hand-off whose payload could not be made (a broken template, since mended) is made again.
+    """
+    fields: dict[str, Any] = {"status": DeliveryStatus.PENDING, "next_attempt_at": now, "claimed_at": None}
+    if delivery.handoff_id and delivery.ticket_id and not delivery.payload:
+        try:
+            fields["payload"] = handoff_payload(delivery.handoff, delivery.ticket)
+        except ValueError:
+            return False
     return bool(WebhookDelivery.objects.filter(
         pk=delivery.pk, status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN],
-    ).update(status=DeliveryStatus.PENDING, next_attempt_at=now, claimed_at=None))
+    ).update(**fields))

@@ -3,6 +3,7 @@
 import json
 import time
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
@@ -33,4 +34,7 @@ def handoff_update(request: HttpRequest, service_slug: str) -> JsonResponse:
                                          comment=str(data.get("comment") or ""))
     except (ExternalReference.DoesNotExist, Ticket.DoesNotExist):
         return JsonResponse({"error": "unknown reference"}, status=404)
+    except PermissionDenied:
+        return JsonResponse({"error": "no active administrator can act for the external system"},
+                            status=503)
     return JsonResponse({"reference": ticket.reference, "status": ticket.status})

@@ -1,0 +1,173 @@
+"""Mail as a full intake: forwarded content kept, every thread found, closed tickets followed up,
+contacts in their organisation, the mailbox's team and triage, answers addressed to the mailbox."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from tests import factories as f
+from tests.test_coverage_intake import cover, office_hours
+from vuoro.accounts.models import User
+from vuoro.channels.models import InboundEmail, Mailbox, Outcome
+from vuoro.channels.parse import marked_urgent, parse
+from vuoro.channels.services import email_receive
+from vuoro.coverage.models import OutOfHoursDecision
+from vuoro.notify.models import OutboundEmail
+from vuoro.tickets.models import Status, Ticket
+from vuoro.tickets.services import ticket_change
+
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+SATURDAY_NIGHT = dt.datetime(2026, 11, 21, 2, 0, tzinfo=ZoneInfo("Europe/Helsinki"))
+FORWARD = (
+    "From: {sender}\r\nTo: desk@vuoro.test\r\nSubject: Fwd: Account locked\r\nMessage-ID: <fw@x>\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n\r\nPlease see below.\r\n\r\n"
+    "---------- Forwarded message ---------\r\nFrom: IT <it@corp.test>\r\nSubject: Account locked\r\n\r\n"
+    "Your account is locked.\r\n"
+)
+
+
+def mail(sender: str, *, subject: str = "Printer broken", body: str = "It jams.", mid: str = "<m@x.test>",
+         extra: str = "") -> bytes:
+    return (f"From: {sender}\r\nTo: desk@vuoro.test\r\nSubject: {subject}\r\nMessage-ID: {mid}\r\n{extra}"
+            f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}").encode()
+
+
+@pytest.fixture
+def box(world, settings):
+    settings.VUORO_REQUESTER_MAIL = True
+    settings.DEFAULT_FROM_EMAIL = "tuki@vuoro.example"
+    return Mailbox.objects.create(name="Desk", address="desk@vuoro.test", service=world.other)
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_forwarded_message_is_the_request_and_is_kept_whole(world, box):
+    row = email_receive(raw=FORWARD.format(sender=world.requester_a.email).encode(), mailbox=box)
+    assert row.outcome == Outcome.TICKET_CREATED
+    assert "Please see below." in row.ticket.description
+    assert "Your account is locked." in row.ticket.description
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_reply_all_to_the_request_itself_threads_onto_its_ticket(world, box):
+    first = email_receive(raw=mail(world.requester_a.email, mid="<orig@corp.test>"), mailbox=box)
+    follow_up = mail(world.colleague_a.email, subject="Re: Printer broken", body="Same here on floor 3.",
+                     mid="<re1@corp.test>", extra="In-Reply-To: <orig@corp.test>\r\nReferences: <orig@corp.test>\r\n")
+    row = email_receive(raw=follow_up, mailbox=box)
+    assert row.outcome == Outcome.REPLY_ADDED and row.ticket == first.ticket
+    assert "Same here on floor 3." in first.ticket.messages.get().body
+    assert Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_reply_all_by_someone_of_another_organisation_does_not_join_the_ticket(world, box):
+    first = email_receive(raw=mail(world.requester_a.email, mid="<orig@corp.test>"), mailbox=box)
+    row = email_receive(raw=mail(world.requester_b.email, subject="Re: Printer broken", mid="<b@x>",
+                                 extra="In-Reply-To: <orig@corp.test>\r\n"), mailbox=box)
+    assert row.outcome == Outcome.TICKET_CREATED and row.ticket != first.ticket
+    assert row.ticket.requester == world.requester_b and first.ticket.messages.count() == 0
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_reply_to_a_closed_ticket_becomes_a_new_request_that_names_it(world, box):
+    closed = f.ticket(world.requester_a, world.other)
+    ticket_change(actor=world.agent, ticket=closed, status=Status.RESOLVED)
+    ticket_change(actor=world.agent, ticket=closed, status=Status.CLOSED)
+    row = email_receive(raw=mail(world.requester_a.email, subject=f"Re: [{closed.reference}] Laptop broken",
+                                 body="It broke again."), mailbox=box)
+    assert row.outcome == Outcome.TICKET_CREATED and row.ticket != closed
+    assert closed.reference in row.ticket.description and "It broke again." in row.ticket.description
+    assert "closed" in row.reason
+    assert closed.messages.count() == 0
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_an_unknown_sender_becomes_a_contact_of_the_organisation_of_its_domain(world, box):
+    world.org_a.email_domain = "org-a.test"
+    world.org_a.save()
+    row = email_receive(raw=mail("New.Person@ORG-A.test"), mailbox=box)
+    contact = User.objects.get(email="new.person@org-a.test")
+    assert row.ticket.requester == contact
+    assert contact.organisation == world.org_a and row.ticket.organisation == world.org_a
+    outsider = email_receive(raw=mail("someone@elsewhere.test", mid="<o@x>"), mailbox=box)
+    assert outsider.ticket.requester.organisation is None
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_the_mailbox_team_takes_its_new_requests(world, box):
+    box.team = f.team("Printers")
+    box.save()
+    row = email_receive(raw=mail(world.requester_a.email), mailbox=box)
+    assert row.ticket.team == box.team and row.ticket.service == world.other
+
+
+@pytest.mark.django_db
+def test_an_outage_address_out_of_hours_goes_to_the_partner_now(world, box):
+    world.critical.calendar = office_hours()
+    world.critical.save()
+    cover(world.critical, world.partner_team)
+    box.service, box.stops_work = world.critical, "yes"
+    box.save()
+    with time_machine.travel(SATURDAY_NIGHT, tick=False):
+        row = email_receive(raw=mail(world.requester_a.email, subject="Mail is down"), mailbox=box)
+    decision = OutOfHoursDecision.objects.get(ticket=row.ticket)
+    assert (decision.action, decision.reason, decision.handled_by) == ("handle_now", "urgent_covered", "partner")
+    assert Ticket.objects.get(pk=row.ticket.pk).team == world.partner_team
+
+
+@pytest.mark.django_db
+def test_ordinary_mail_out_of_hours_waits_and_the_requester_is_told_when(world, box):
+    world.other.calendar = office_hours()
+    world.other.save()
+    with time_machine.travel(SATURDAY_NIGHT, tick=False):
+        row = email_receive(raw=mail(world.requester_a.email), mailbox=box)
+    decision = OutOfHoursDecision.objects.get(ticket=row.ticket)
+    assert (decision.action, decision.reason) == ("defer", "not_urgent")
+    ack = OutboundEmail.objects.get(key=f"requester-{row.ticket.pk}-received")
+    assert "23.11." in ack.body and "8.00" in ack.body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("trusted", "header", "answer"), [
+    (True, "Importance: high", "yes"),
+    (True, "X-Priority: 1 (Highest)", "yes"),
+    (True, "X-Priority: 3 (Normal)", "no"),
+    (False, "Importance: high", "no"),
+])
+@time_machine.travel(NOW, tick=False)
+def test_urgent_mail_stops_work_only_where_the_mailbox_trusts_it(world, box, trusted, header, answer):
+    box.trust_importance = trusted
+    box.save()
+    row = email_receive(raw=mail(world.requester_a.email, extra=header + "\r\n"), mailbox=box)
+    assert row.ticket.stops_work == answer
+
+
+def test_marked_urgent_reads_the_common_clients_headers():
+    def urgent(header: str) -> bool:
+        return marked_urgent(parse(f"From: a@b.test\r\nMessage-ID: <u@x>\r\n{header}\r\n\r\nx".encode()))
+
+    assert urgent("Importance: High") and urgent("X-Priority: 2") and urgent("Priority: urgent")
+    assert urgent("X-MSMail-Priority: High")
+    assert not urgent("Importance: normal") and not urgent("X-Priority: 3") and not urgent("Subject: URGENT")
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_mail_about_a_ticket_asks_for_answers_to_the_mailbox_it_came_to(world, box):
+    Mailbox.objects.create(name="Other", address="other@vuoro.test", service=world.other)
+    second = Mailbox.objects.create(name="Printers", address="printers@vuoro.test", service=world.other)
+    row = email_receive(raw=mail(world.requester_a.email), mailbox=second)
+    ack = OutboundEmail.objects.get(key=f"requester-{row.ticket.pk}-received")
+    assert ack.headers["Reply-To"] == "printers@vuoro.test"
+    portal = f.ticket(world.requester_a, world.other)  # no mail of its own: the service's first mailbox
+    assert OutboundEmail.objects.get(key=f"requester-{portal.pk}-received").headers["Reply-To"] == "desk@vuoro.test"
+    plain = f.ticket(world.requester_a, world.critical)  # no mailbox at all: no Reply-To
+    assert "Reply-To" not in OutboundEmail.objects.get(key=f"requester-{plain.pk}-received").headers
+    assert InboundEmail.objects.count() == 1
