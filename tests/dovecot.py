@@ -30,7 +30,7 @@ base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
@@ -53,7 +53,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -71,9 +72,14 @@ def free_port() -> int:
 class Dovecot:
     """One dovecot process; ``stop()`` and ``start()`` again keep the port, the mail and the user."""
 
-    def __init__(self, root: Path | None = None, port: int | None = None) -> None:
+    def __init__(self, root: Path | None = None, port: int | None = None, *, tls: bool = False) -> None:
+        """``tls`` adds a self-signed certificate for 127.0.0.1 (``ca_file``): STARTTLS on
+        ``port`` and implicit TLS on ``tls_port``."""
         self.root = root or Path(tempfile.mkdtemp(prefix="vuoro-dovecot-"))
         self.port = port or free_port()
+        self.tls = tls
+        self.tls_port = free_port() if tls else 0
+        self.ca_file = self.root / "cert.pem"
         self.host = "127.0.0.1"
         self.user = USER
         self.password = PASSWORD
@@ -95,10 +101,18 @@ class Dovecot:
         (self.root / "passwd").write_text(
             f"{self.user}:{{PLAIN}}{self.password}:{mail_owner.pw_uid}:{mail_owner.pw_gid}::{mail}/{self.user}::\n"
         )
+        ssl = "ssl = no"
+        if self.tls:
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                 "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                 "-keyout", str(self.root / "key.pem"), "-out", str(self.ca_file)],
+                check=True, capture_output=True)
+            ssl = f"ssl = yes\nssl_cert = <{self.ca_file}\nssl_key = <{self.root / 'key.pem'}"
         self.config = self.root / "dovecot.conf"
         self.config.write_text(CONFIG.format(
-            root=self.root, port=self.port, internal_user=internal_user,
-            internal_group=internal_group, login_user=login_user,
+            root=self.root, port=self.port, tls_port=self.tls_port, ssl=ssl,
+            internal_user=internal_user, internal_group=internal_group, login_user=login_user,
         ))
 
     def start(self, timeout: float = 10.0) -> "Dovecot":

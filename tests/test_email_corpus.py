@@ -118,3 +118,15 @@ def test_huge_message_generated_not_stored_raw(scene, settings):
     assert row.outcome == Outcome.TICKET_CREATED and "dump.bin" in row.reason
     stored = InboundEmail.objects.get(pk=row.pk)
     assert bytes(stored.raw) == b"" and stored.size == len(raw)
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_forwarded_messages_and_invites_reach_the_ticket_as_attachments(scene):
+    box, _own, _victim, values = scene
+    rows = receive_all(box, values)
+    nested = rows["46-nested-message-rfc822.eml"].ticket
+    assert list(nested.attachments.values_list("filename", "content_type")) == [
+        ("Verify your account.eml", "message/rfc822")]
+    invite = rows["27-calendar-invite.eml"].ticket
+    assert list(invite.attachments.values_list("filename", flat=True)) == ["invite.ics"]

@@ -1,6 +1,7 @@
 """Parsing inbound mail: charsets, quoting, loops, threading; never raises on any bytes."""
 
 import re
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -103,7 +104,7 @@ def test_attachments_and_inline_images():
     parsed = parse(raw)
     assert parsed.text == "See attached"
     assert [(a.filename, a.content_type, a.inline) for a in parsed.attachments] == [
-        ("attachment", "image/png", True), ("Räportti.pdf", "application/pdf", False)]
+        ("attachment.png", "image/png", True), ("Räportti.pdf", "application/pdf", False)]
     assert parsed.attachments[1].content == b"%PDF-"
 
 
@@ -121,3 +122,14 @@ def test_sanitised_html_has_no_script_or_handlers(text, payload):
     cleaned = clean_html(text + payload + text)
     assert "<script" not in cleaned.lower()
     assert not re.search(r"<[^>]*\son\w+\s*=", cleaned, re.IGNORECASE)
+
+
+def test_a_message_forwarded_as_an_attachment_stays_whole_and_an_invite_is_kept():
+    corpus = Path(__file__).parent / "eml"
+    nested = parse((corpus / "46-nested-message-rfc822.eml").read_bytes())
+    assert nested.text.strip() == "Is this phishing?" and nested.html == ""
+    [forwarded] = nested.attachments
+    assert (forwarded.filename, forwarded.content_type) == ("Verify your account.eml", "message/rfc822")
+    assert b"From: bank@phish.test" in forwarded.content and b"<script>" in forwarded.content
+    invite = parse((corpus / "27-calendar-invite.eml").read_bytes())
+    assert [(a.filename, a.content_type) for a in invite.attachments] == [("invite.ics", "text/calendar")]

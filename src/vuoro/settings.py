@@ -207,6 +207,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("VUORO_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("VUORO_EMAIL_STARTTLS", False)
 EMAIL_USE_SSL = env_bool("VUORO_EMAIL_SSL", False)
 EMAIL_TIMEOUT = int(os.environ.get("VUORO_EMAIL_TIMEOUT", "10"))
+# IMAP over TLS or STARTTLS verifies the server's certificate; a private CA's file goes here.
+VUORO_IMAP_CA_FILE = os.environ.get("VUORO_IMAP_CA_FILE", "")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -229,6 +231,7 @@ VUORO_ATTACHMENT_ALLOWED_TYPES = [
     "application/vnd.oasis.opendocument.text",
     "application/vnd.oasis.opendocument.spreadsheet",
     "message/rfc822",
+    "text/calendar",
 ]
 VUORO_PAGE_SIZE = 50
 VUORO_WORKER_STALE_SECONDS = 30

@@ -22,8 +22,8 @@ class MailboxForm(forms.ModelForm):
     class Meta:
         model = Mailbox
         fields = ("name", "address", "service", "team", "unknown_senders", "active", "stops_work",
-                  "trust_importance", "imap_host", "imap_port", "imap_ssl", "imap_username",
-                  "imap_password", "imap_folder", "imap_done_folder", "inbound_secret")
+                  "trust_importance", "imap_host", "imap_port", "imap_ssl", "imap_starttls",
+                  "imap_username", "imap_password", "imap_folder", "imap_done_folder", "inbound_secret")
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -43,7 +43,7 @@ class MailboxAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "address", "service", "team", "unknown_senders", "active")}),
         (_("Triage of new requests"), {"fields": ("stops_work", "trust_importance")}),
-        (_("IMAP polling"), {"fields": ("imap_host", "imap_port", "imap_ssl", "imap_username",
+        (_("IMAP polling"), {"fields": ("imap_host", "imap_port", "imap_ssl", "imap_starttls", "imap_username",
                                          "imap_password", "imap_folder", "imap_done_folder",
                                          "last_polled_at")}),
         (_("Delivery by HTTP"), {"fields": ("inbound_secret",)}),

@@ -19,19 +19,22 @@ mail thread comes back to it at once instead of after the polling interval.
 import logging
 import os
 import re
+import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from imaplib import IMAP4
 
+from django.conf import settings
 from django.utils import timezone
-from imap_tools import AND, MailBox, MailBoxUnencrypted, MailMessageFlags
+from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
 from imap_tools.errors import ImapToolsError
 
 from vuoro.channels.models import Mailbox
 
 log = logging.getLogger(__name__)
+Server = MailBox | MailBoxStartTls | MailBoxUnencrypted
 
 # How often the worker polls each mailbox; the fault tests run workers with a shorter interval.
 POLL_SECONDS = float(os.environ.get("VUORO_EMAIL_POLL_INTERVAL", "30"))
@@ -57,16 +60,28 @@ class PollResult:
         return not self.error and not self.failed
 
 
-def _connect(mailbox: Mailbox) -> MailBox | MailBoxUnencrypted:
-    kind = MailBox if mailbox.imap_ssl else MailBoxUnencrypted
-    server = kind(mailbox.imap_host, mailbox.imap_port, timeout=CONNECT_TIMEOUT)
+def _tls_context() -> ssl.SSLContext:
+    """Certificates are verified: by the system's CAs, or by VUORO_IMAP_CA_FILE for a private CA."""
+    return ssl.create_default_context(cafile=getattr(settings, "VUORO_IMAP_CA_FILE", "") or None)
+
+
+def _connect(mailbox: Mailbox) -> Server:
+    server: Server
+    if mailbox.imap_ssl:
+        server = MailBox(mailbox.imap_host, mailbox.imap_port, timeout=CONNECT_TIMEOUT,
+                         ssl_context=_tls_context())
+    elif mailbox.imap_starttls:
+        server = MailBoxStartTls(mailbox.imap_host, mailbox.imap_port, timeout=CONNECT_TIMEOUT,
+                                 ssl_context=_tls_context())
+    else:
+        server = MailBoxUnencrypted(mailbox.imap_host, mailbox.imap_port, timeout=CONNECT_TIMEOUT)
     server.login(mailbox.imap_username, mailbox.imap_password, initial_folder=mailbox.imap_folder)
     if mailbox.imap_done_folder and not server.folder.exists(mailbox.imap_done_folder):
         server.folder.create(mailbox.imap_done_folder)
     return server
 
 
-def _sizes(server: MailBox | MailBoxUnencrypted, uids: list[str]) -> dict[str, int]:
+def _sizes(server: Server, uids: list[str]) -> dict[str, int]:
     status, data = server.client.uid("FETCH", ",".join(uids), "(UID RFC822.SIZE)")
     sizes: dict[str, int] = {}
     for line in data if status == "OK" else ():
@@ -77,7 +92,7 @@ def _sizes(server: MailBox | MailBoxUnencrypted, uids: list[str]) -> dict[str, i
     return sizes
 
 
-def _batches(server: MailBox | MailBoxUnencrypted, uids: list[str]) -> Iterator[list[str]]:
+def _batches(server: Server, uids: list[str]) -> Iterator[list[str]]:
     """``uids`` in fetch order, cut so one batch holds at most BATCH messages and BATCH_BYTES."""
     sizes = _sizes(server, uids)
     batch: list[str] = []
@@ -93,7 +108,7 @@ def _batches(server: MailBox | MailBoxUnencrypted, uids: list[str]) -> Iterator[
         yield batch
 
 
-def _fetch(server: MailBox | MailBoxUnencrypted, uids: list[str]) -> dict[str, bytes]:
+def _fetch(server: Server, uids: list[str]) -> dict[str, bytes]:
     """Each message's bytes exactly as stored, by UID (BODY.PEEK leaves \\Seen alone)."""
     status, data = server.client.uid("FETCH", ",".join(uids), "(UID BODY.PEEK[])")
     found: dict[str, bytes] = {}
@@ -105,13 +120,19 @@ def _fetch(server: MailBox | MailBoxUnencrypted, uids: list[str]) -> dict[str, b
     return found
 
 
-def _settle(server: MailBox | MailBoxUnencrypted, mailbox: Mailbox, uids: list[str]) -> None:
+def _settle(server: Server, mailbox: Mailbox, uids: list[str]) -> None:
     """Committed messages: flagged seen, and moved to the done folder if there is one."""
     if not uids:
         return
     server.flag(uids, MailMessageFlags.SEEN, True)
     if mailbox.imap_done_folder:
         server.move(uids, mailbox.imap_done_folder)
+
+
+def _waiting(mailbox: Mailbox) -> AND:
+    """With a done folder, all that is left in the folder waits, even what a person opened in
+    a mail client; without one, the \\Seen flag is the only mark of what was received."""
+    return AND(all=True) if mailbox.imap_done_folder else AND(seen=False)
 
 
 def _receive(*, raw: bytes, mailbox: Mailbox, now: datetime | None) -> None:
@@ -128,7 +149,7 @@ def mailbox_poll(*, mailbox: Mailbox, now: datetime | None = None, budget: float
     deadline = time.monotonic() + budget
     try:
         with _connect(mailbox) as server:
-            while uids := [uid for uid in server.uids(AND(seen=False)) if uid not in left_unseen]:
+            while uids := [uid for uid in server.uids(_waiting(mailbox)) if uid not in left_unseen]:
                 for batch in _batches(server, uids[:BATCH * 4]):
                     raws = _fetch(server, batch)
                     done = []

@@ -52,6 +52,10 @@ class Mailbox(models.Model):
     imap_password = models.CharField(_("IMAP password"), max_length=255, blank=True)
     imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
     imap_ssl = models.BooleanField(_("IMAP over TLS"), default=True)
+    imap_starttls = models.BooleanField(
+        _("upgrade with STARTTLS"), default=False,
+        help_text=_("For a server on port 143 that offers STARTTLS; ignored over TLS."),
+    )
     imap_done_folder = models.CharField(
         _("folder for handled mail"), max_length=255, blank=True,
         help_text=_("Received messages are moved here after they are stored; empty leaves them in "

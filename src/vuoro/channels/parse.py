@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import hashlib
 import html
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from email import policy
@@ -126,6 +127,12 @@ def _walk(msg: Message, parsed: ParsedEmail) -> None:
             inside_reports.update(id(sub) for sub in part.walk())
             parsed.bounces.extend(delivery_failures(part))
             continue
+        if ctype == "message/rfc822":
+            # A message forwarded as an attachment stays whole (an .eml the agent can open),
+            # and its parts never stand in for the sender's own text.
+            inside_reports.update(id(sub) for sub in part.walk())
+            parsed.attachments.append(_forwarded(part, parsed.problems))
+            continue
         if part.is_multipart():
             continue
         disposition = (part.get_content_disposition() or "").lower()
@@ -144,10 +151,31 @@ def _walk(msg: Message, parsed: ParsedEmail) -> None:
                 content = part.get_payload(decode=True) or b""
             except Exception:  # noqa: BLE001
                 content, _ = b"", parsed.problems.append("attachment unreadable")
-            name = filename or ("invite.ics" if ctype == "text/calendar" else "attachment")
+            name = filename or _unnamed(ctype)
             parsed.attachments.append(Attachment(
                 filename=name, content_type=ctype, content=content,
                 inline=disposition == "inline" or bool(part.get("Content-ID"))))
+
+
+def _unnamed(ctype: str) -> str:
+    """A name for a part that has none, with the extension its type implies."""
+    if ctype == "text/calendar":
+        return "invite.ics"
+    return "attachment" + (mimetypes.guess_extension(ctype) or "")
+
+
+def _forwarded(part: Message, problems: list[str]) -> Attachment:
+    inner = part.get_payload()
+    inner = inner[0] if isinstance(inner, list) and inner else inner
+    try:
+        content = inner.as_bytes() if isinstance(inner, Message) else part.as_bytes().split(b"\n\n", 1)[-1]
+        subject = str(inner.get("Subject", "") or "") if isinstance(inner, Message) else ""
+    except Exception:  # noqa: BLE001 - a broken inner message is kept as its bytes
+        content, subject = b"", ""
+        problems.append("forwarded message unreadable")
+    stem = re.sub(r"[^\w\- ]+", "", subject).strip()[:80] or "forwarded-message"
+    return Attachment(filename=f"{stem}.eml", content_type="message/rfc822", content=content,
+                      inline=False)
 
 
 DSN_FIELD_RE = re.compile(r"^([A-Za-z-]+):[ \t]*(.*(?:\n[ \t].*)*)", re.MULTILINE)
