@@ -15,6 +15,7 @@ from datetime import datetime
 
 import requests
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,7 @@ from vuoro.notify.transports import (
 from vuoro.webhooks import services
 from vuoro.webhooks.models import (
     DeliveryStatus,
+    HandOff,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
@@ -53,10 +55,17 @@ def retry_delay(attempts: int):  # type: ignore[no-untyped-def]
     return backoff(attempts, first=FIRST_RETRY_SECONDS, cap=MAX_RETRY_SECONDS)
 
 
+def _switched_on(model: type[WebhookSubscription] | type[HandOff]) -> QuerySet:
+    # A subquery, not a join: FOR UPDATE may not lock the nullable side of an outer join.
+    return model.objects.filter(active=True).values("pk")
+
+
 def claim_delivery(now: datetime) -> WebhookDelivery | None:
     # A switched-off subscription or hand-off keeps its deliveries pending until it is back on.
     due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) \
-        .exclude(subscription__active=False).exclude(handoff__active=False).order_by("next_attempt_at", "id")
+        .filter(Q(subscription_id__isnull=True) | Q(subscription_id__in=_switched_on(WebhookSubscription)),
+                Q(handoff_id__isnull=True) | Q(handoff_id__in=_switched_on(HandOff))) \
+        .order_by("next_attempt_at", "id")
     return claim_due(WebhookDelivery, due, now)
 
 
