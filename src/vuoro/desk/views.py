@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from vuoro.catalog.forms import answers_for_display
 from vuoro.catalog.models import Category
+from vuoro.channels.selectors import requester_bounce
 from vuoro.desk import selectors as desk_selectors
 from vuoro.desk import sla as desk_sla
 from vuoro.desk.forms import (
@@ -239,6 +240,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
         "attachments": list(ticket_attachments(user=user, ticket=ticket)),
         "next_statuses": _next_statuses(ticket),
         "sla_clocks": desk_sla.ticket_clock_cards(ticket=ticket),
+        "requester_bounce": requester_bounce(user=user, ticket=ticket),
         "priorities": Priority.choices,
         "levels": Level.choices,
         "teams": list(desk_selectors.desk_teams(user=user, keep=ticket.team_id)),

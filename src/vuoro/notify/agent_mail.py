@@ -13,13 +13,16 @@ Who is told:
 - a public message from the requester's side: the assignee, or the team's staff when unassigned.
 
 Staff are active agents, service owners and administrators with an email address who have not
-switched this mail off (``EmailPreference``). The person who caused the change is never told.
+switched this mail off (``EmailPreference``), and whose address has not bounced permanently since
+they last wrote to us (``channels.selectors.mail_stopping_bounces``; each skip is logged). The
+person who caused the change is never told.
 Each mail is in the recipient's language, text with an HTML alternative, carries ``X-Loop`` and
 ``Auto-Submitted: auto-generated`` (a notice, not an answer to a message) and threads in the
 recipient's mail client to their first mail about the ticket. Off when
 ``settings.VUORO_AGENT_MAIL`` is false.
 """
 
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -31,12 +34,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from vuoro.accounts.models import STAFF_ROLES, User
+from vuoro.channels.selectors import mail_stopping_bounces
 from vuoro.notify.mail_thread import reply_to_headers
 from vuoro.notify.models import EmailPreference, OutboundEmail
 from vuoro.notify.requester_mail import plain_text
 from vuoro.notify.transports import message_id_for
 from vuoro.sla.expected import language_of
 from vuoro.tickets.models import Message, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
 
 # Subject words, English source translated at rendering time.
 TITLES = {
@@ -108,10 +114,19 @@ def _write(*, ticket: Ticket, cause: str, tag: str, people: QuerySet[User], acto
         return 0
     if actor is not None:
         people = people.exclude(pk=actor.pk)
-    keys = {person.pk: f"{_prefix(ticket)}{tag}-{person.pk}" for person in people}
+    people_list = list(people)
+    keys = {person.pk: f"{_prefix(ticket)}{tag}-{person.pk}" for person in people_list}
     done = set(OutboundEmail.objects.filter(key__in=keys.values()).values_list("key", flat=True))
-    rows = [_render(ticket, person, cause, message, keys[person.pk], now)
-            for person in people if keys[person.pk] not in done]
+    due = [person for person in people_list if keys[person.pk] not in done]
+    bounced = mail_stopping_bounces(addresses=[person.email for person in due], now=now) if due else {}
+    rows = []
+    for person in due:
+        bounce = bounced.get(person.email.strip().lower())
+        if bounce is not None:
+            logger.info("Agent mail %s for %s not queued: the address bounced (email bounce %s, %s, %s).",
+                        keys[person.pk], ticket.reference, bounce.pk, bounce.status, bounce.at.isoformat())
+            continue
+        rows.append(_render(ticket, person, cause, message, keys[person.pk], now))
     return len(OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True)) if rows else 0
 
 

@@ -9,9 +9,14 @@ HTML alternative, the reference in brackets in the subject. Every message after 
 carries ``In-Reply-To``/``References`` to the ticket's first outgoing message, so a reply
 threads back to the ticket; ``X-Loop`` and ``Auto-Submitted: auto-replied`` keep auto-responders
 from answering. Off unless ``settings.VUORO_REQUESTER_MAIL`` is true.
+
+No mail is queued to an address that bounced permanently and has not written to us since
+(``channels.selectors.bounce_stopping_mail``); the skip is logged and the ticket goes on as
+before, so the desk can reach the person another way.
 """
 
 import html
+import logging
 import re
 from datetime import datetime
 from typing import Any
@@ -24,11 +29,14 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from vuoro.channels.selectors import bounce_stopping_mail
 from vuoro.notify.mail_thread import reply_to_headers
 from vuoro.notify.models import OutboundEmail
 from vuoro.notify.transports import message_id_for
 from vuoro.sla.expected import expected_handling, language_of
 from vuoro.tickets.models import Channel, Message, Status, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
 
 # The requester was answered in person on these channels; a "received" mail would repeat it.
 ANSWERED_CHANNELS = frozenset({Channel.PHONE})
@@ -78,6 +86,12 @@ def _write(*, ticket: Ticket, cause: str, template: str, context: dict[str, Any]
         return 0
     key = _key(ticket, cause)
     if OutboundEmail.objects.filter(key=key).exists():
+        return 0
+    bounce = bounce_stopping_mail(address=requester.email, now=now)
+    if bounce is not None:
+        # The bounce's id, not the address: logs should not collect contacts' addresses.
+        logger.info("Requester mail %s for %s not queued: the address bounced (email bounce %s, %s, %s).",
+                    key, ticket.reference, bounce.pk, bounce.status, bounce.at.isoformat())
         return 0
     language = language_of(requester.language)
     link = settings.BASE_URL + reverse("portal:ticket", args=[ticket.reference])

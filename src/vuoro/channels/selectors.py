@@ -1,0 +1,68 @@
+"""Reads about mail addresses: which ones bounced, and whether that still stops our mail.
+
+A permanent bounce (a 5.x.x status) stops mail to that address for ``BOUNCE_WINDOW``, until the
+person writes to us again from it: a message received after the bounce shows the address
+works, so mail resumes at once. Temporary failures (4.x.x) never stop mail; the outbox retries
+them. Addresses are compared case-insensitively.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from vuoro.accounts.models import STAFF_ROLES, User
+from vuoro.channels.models import EmailBounce, InboundEmail
+from vuoro.tickets import access
+from vuoro.tickets.models import Ticket
+
+BOUNCE_WINDOW = timedelta(days=30)
+
+
+def _permanent(addresses: Iterable[str], since: datetime) -> QuerySet[EmailBounce]:
+    lowered = {address.strip().lower() for address in addresses if address and address.strip()}
+    return (EmailBounce.objects.annotate(address_lower=Lower("address"))
+            .filter(address_lower__in=lowered, permanent=True, at__gte=since)
+            .order_by("-at", "-pk"))
+
+
+def bounce_for_address(*, address: str, since: datetime) -> EmailBounce | None:
+    """The newest permanent bounce for ``address`` reported at or after ``since``; None if none."""
+    return _permanent([address], since).first()
+
+
+def mail_stopping_bounces(*, addresses: Iterable[str], now: datetime) -> dict[str, EmailBounce]:
+    """For each of ``addresses`` that must not be mailed now, the bounce that stops it.
+
+    Keys are the lower-cased addresses; an address absent from the result may be mailed. One
+    query, whatever the number of addresses: the newest permanent bounce of the last
+    ``BOUNCE_WINDOW`` counts unless a message from that address was received at or after it.
+    """
+    # Senders are stored lower-cased (channels.parse), so the (sender, received_at) index serves
+    # this lookup; a case-insensitive comparison there would scan every message received.
+    written_since = InboundEmail.objects.filter(sender=Lower(OuterRef("address")),
+                                                received_at__gte=OuterRef("at"))
+    stopping: dict[str, EmailBounce] = {}
+    for bounce in _permanent(addresses, now - BOUNCE_WINDOW).exclude(Exists(written_since)):
+        stopping.setdefault(bounce.address_lower, bounce)
+    return stopping
+
+
+def bounce_stopping_mail(*, address: str, now: datetime) -> EmailBounce | None:
+    """The bounce that stops mail to ``address`` now (see ``mail_stopping_bounces``), or None."""
+    if not address:
+        return None
+    return mail_stopping_bounces(addresses=[address], now=now).get(address.strip().lower())
+
+
+def requester_bounce(*, user: User, ticket: Ticket, now: datetime | None = None) -> EmailBounce | None:
+    """The bounce that stops mail to the ticket's requester, for desk staff who see the ticket.
+
+    Requesters and partner agents get None: a contact's delivery problems are the desk's
+    business, like the rest of the contact's details.
+    """
+    if not user.is_authenticated or user.role not in STAFF_ROLES or not access.can_view(user, ticket):
+        return None
+    return bounce_stopping_mail(address=ticket.requester.email, now=now or timezone.now())
