@@ -50,8 +50,8 @@ def test_refused_logs_write_nothing(phoned):
     with pytest.raises(ValidationError):  # no such ticket
         call_log(actor=phoned.agent, raw_number=NUMBER, reason="r", duration_seconds=1, outcome="answered",
                  ticket_reference="2026-999999")
-    with pytest.raises(ValidationError):  # unknown caller cannot be a requester
-        call_log(actor=phoned.agent, raw_number="+358509999999", reason="r", duration_seconds=1,
+    with pytest.raises(ValidationError):  # a partner cannot make an unknown caller a requester
+        call_log(actor=phoned.partner, raw_number="+358509999999", reason="r", duration_seconds=1,
                  outcome="answered", create_ticket=True, service=phoned.other)
     assert Call.objects.count() == 0 and Ticket.objects.count() == 0
 
@@ -210,4 +210,63 @@ def test_a_call_with_an_unknown_triage_answer_is_refused_and_nothing_is_written(
         call_log(actor=phoned.agent, raw_number=NUMBER, reason="Mail down", duration_seconds=60,
                  outcome="answered", create_ticket=True, service=phoned.other, stops_work="maybe")
     assert "stops_work" in exc.value.message_dict
+    assert not Call.objects.exists() and not Ticket.objects.exists()
+
+
+UNKNOWN = "+358509999999"
+
+
+@pytest.mark.parametrize("role", ["agent", "owner", "admin"])
+def test_desk_roles_log_a_ticket_for_an_unknown_caller_who_gets_a_contact(phoned, role):
+    actor = getattr(phoned, role)
+    call = call_log(actor=actor, raw_number="050 999 9999", reason="Cannot print", duration_seconds=60,
+                    outcome="answered", create_ticket=True, service=phoned.other)
+    ticket = Ticket.objects.get(pk=call.ticket_id)
+    contact = ticket.requester
+    assert (ticket.channel, ticket.created_by, contact.phone) == ("phone", actor, UNKNOWN)
+    assert contact.role == "requester" and not contact.has_usable_password()
+    again = call_log(actor=actor, raw_number=UNKNOWN, reason="Still cannot print", duration_seconds=60,
+                     outcome="answered", create_ticket=True, service=phoned.other)
+    assert again.ticket.requester == contact  # found again by number, not a second contact
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.CALL_LOGGED).count() == 1
+
+
+def test_a_partner_cannot_log_a_ticket_for_an_unknown_caller_and_nothing_is_written(phoned):
+    from vuoro.accounts.models import User
+
+    users = User.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        call_log(actor=phoned.partner, raw_number=UNKNOWN, reason="Cannot print", duration_seconds=60,
+                 outcome="answered", create_ticket=True, service=phoned.other)
+    assert "number" in exc.value.message_dict
+    assert (Call.objects.count(), Ticket.objects.count(), User.objects.count()) == (0, 0, users)
+
+
+def test_a_refused_ticket_for_an_unknown_caller_leaves_no_contact_behind(phoned):
+    from vuoro.accounts.models import User
+
+    users = User.objects.count()
+    with pytest.raises(ValidationError):
+        call_log(actor=phoned.agent, raw_number=UNKNOWN, reason="Mail down", duration_seconds=60,
+                 outcome="answered", create_ticket=True, service=phoned.other, stops_work="maybe")
+    assert (Call.objects.count(), Ticket.objects.count(), User.objects.count()) == (0, 0, users)
+
+
+def test_the_desk_page_creates_a_ticket_for_an_unknown_caller(phoned, login):
+    client = login(phoned.agent)
+    response = client.post("/phone/log/", {"number": "050 999 9999", "reason": "Printer jam", "duration": "1",
+                                           "outcome": "answered", "then": "create", "service": phoned.other.pk})
+    ticket = Ticket.objects.get(channel="phone")
+    assert response.status_code == 302 and response.url.endswith(f"/desk/tickets/{ticket.reference}/")
+    assert ticket.requester.phone == UNKNOWN
+
+
+def test_the_partner_page_refuses_a_ticket_for_an_unknown_caller(phoned, client):
+    phoned.partner.language = "en"
+    phoned.partner.save(update_fields=["language"])
+    client.force_login(phoned.partner)
+    response = client.post("/phone/log/", {"number": UNKNOWN, "reason": "Printer jam", "duration": "1",
+                                           "outcome": "answered", "then": "create", "service": phoned.other.pk})
+    assert response.status_code == 400
+    assert "No requester has this number" in response.content.decode()
     assert not Call.objects.exists() and not Ticket.objects.exists()

@@ -6,14 +6,16 @@ only through ``message_add``.
 
 import datetime as dt
 import json
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -23,15 +25,37 @@ from vuoro.telephony import signing
 from vuoro.telephony.models import Call, Direction, Outcome
 from vuoro.telephony.numbers import normalise
 from vuoro.telephony.selectors import caller_find
-from vuoro.tickets.models import Channel, EventKind, Ticket, TicketEvent
+from vuoro.tickets.models import ACTIVE_STATUSES, Channel, EventKind, Ticket, TicketEvent
 from vuoro.tickets.selectors import ticket_get
 from vuoro.tickets.services import message_add, ticket_create
+from vuoro.webhooks.services import system_actor
+
+logger = logging.getLogger(__name__)
 
 MAX_DURATION = 24 * 3600
+MISSED_CALL_WINDOW_HOURS = 12.0
+# A ticket opened from a reported call carries this idempotency key prefix and the call's id.
+CALL_KEY_PREFIX = "call:"
 
 
 def _setting(name: str) -> str:
-    return str(getattr(settings, name, "") or os.environ.get(name, ""))
+    value = getattr(settings, name, None)
+    return str(value) if value not in (None, "") else os.environ.get(name, "")
+
+
+def _missed_call_window() -> dt.timedelta:
+    """``VUORO_MISSED_CALL_WINDOW_HOURS`` (default 12); 0 gives every missed call its own ticket.
+
+    A value that is not a number falls back to the default rather than refusing calls.
+    """
+    text = _setting("VUORO_MISSED_CALL_WINDOW_HOURS").strip()
+    try:
+        hours = float(text) if text else MISSED_CALL_WINDOW_HOURS
+    except ValueError:
+        logger.warning("VUORO_MISSED_CALL_WINDOW_HOURS=%r is not a number; using %s", text,
+                       MISSED_CALL_WINDOW_HOURS)
+        hours = MISSED_CALL_WINDOW_HOURS
+    return dt.timedelta(hours=max(hours, 0.0))
 
 
 def _note(call: Call) -> str:
@@ -74,9 +98,11 @@ def call_log(*, actor: User, raw_number: str, reason: str, duration_seconds: int
     A new ticket is triaged on the caller's answers (``stops_work``, ``affected``) like any
     intake, so a work-stopping call out of hours is handled at once.
 
-    A new ticket's requester is the caller found by number (partners need them to be known,
-    as they have no customer register). Adding to a ticket needs one the actor can see and
-    writes an internal note. All in one transaction: a refused ticket leaves no call behind.
+    A new ticket's requester is the caller found by number. For a number nobody has, desk
+    agents, service owners and admins get the webhook's contact (``_contact_for``: cannot sign
+    in, found again by number); partner agents are refused, as the partner keeps no customer
+    register. Adding to a ticket needs one the actor can see and writes an internal note. All
+    in one transaction: a refused ticket leaves no call and no contact behind.
     """
     number = normalise(raw_number)
     _check_log(number=number, reason=reason, duration_seconds=duration_seconds, outcome=outcome,
@@ -88,7 +114,7 @@ def call_log(*, actor: User, raw_number: str, reason: str, duration_seconds: int
         ticket = ticket_get(user=actor, reference=ticket_reference.strip())
         if ticket is None:
             raise ValidationError({"ticket": [_("No ticket %(ref)s that you can see.") % {"ref": ticket_reference}]})
-    if create_ticket and caller is None:
+    if create_ticket and caller is None and (actor.is_partner or not actor.uses_desk):
         raise ValidationError({"number": [_("No requester has this number; create the ticket from the New ticket page.")]})
     with transaction.atomic():
         call = Call.objects.create(
@@ -97,8 +123,9 @@ def call_log(*, actor: User, raw_number: str, reason: str, duration_seconds: int
             summary=summary.strip(), logged_by=actor,
         )
         if create_ticket:
-            assert caller is not None and service is not None
-            ticket = ticket_create(actor=actor, requester=caller, service=service, category=None,
+            assert service is not None
+            requester = caller or _contact_for(number)
+            ticket = ticket_create(actor=actor, requester=requester, service=service, category=None,
                                    subject=call.reason, description=_note(call), stops_work=stops_work,
                                    affected=affected, channel=Channel.PHONE).ticket
         elif ticket is not None:
@@ -166,16 +193,62 @@ def _contact_for(number: str) -> User:
 
 
 def _open_ticket(call: Call) -> Ticket | None:
+    """The ticket for a missed call or voicemail: the caller's open one from a recent missed
+    call, noted, or a new one; ``None`` without a configured service.
+
+    Locks the requester's user row (the known caller's, else their contact's) before looking
+    for an open ticket, so two different calls from one number arriving together take turns:
+    the second waits for the first to commit and then finds its ticket. The user row is the
+    one thing every call from the number shares even before any ticket exists. No other
+    service locks user rows, and this lock is taken before the ticket, team and reference
+    counter locks of ``message_add`` and ``ticket_create``, so it cannot close a cycle.
+    Duplicates of one call never get this far: they wait on the first's ``Call`` insert.
+    """
     slug = _setting("VUORO_TELEPHONY_SERVICE")
     service = Service.objects.filter(slug=slug).first() if slug else None
     if service is None:
         return None
     requester = call.caller or _contact_for(call.number)
+    User.objects.select_for_update().filter(pk=requester.pk).first()
+    earlier = _recent_missed_call_ticket(requester=requester, number=call.number,
+                                         since=timezone.now() - _missed_call_window())
+    if earlier is not None and _note_repeat(call, earlier):
+        return earlier
     subject = (_("Voicemail from %(number)s") if call.outcome == Outcome.VOICEMAIL
                else _("Missed call from %(number)s")) % {"number": call.number}
     return ticket_create(actor=None, requester=requester, service=service, category=None, subject=subject,
                          description=_note(call), stops_work="no", affected="me", channel=Channel.PHONE,
-                         idempotency_key=f"call:{call.external_id}").ticket
+                         idempotency_key=f"{CALL_KEY_PREFIX}{call.external_id}").ticket
+
+
+def _recent_missed_call_ticket(*, requester: User, number: str, since: dt.datetime) -> Ticket | None:
+    """The newest active ticket that a missed call or voicemail from ``number`` opened since
+    ``since``. Only the webhook opens tickets with the call key and no actor (so the requester
+    is the creator), which the (creator, key) index finds."""
+    return (Ticket.objects.filter(created_by=requester, idempotency_key__startswith=CALL_KEY_PREFIX,
+                                  requester=requester, channel=Channel.PHONE, status__in=ACTIVE_STATUSES,
+                                  created_at__gte=since, calls__number=number)
+            .select_related("service__calendar").order_by("-created_at", "-pk").first())
+
+
+def _note_repeat(call: Call, ticket: Ticket) -> bool:
+    """Note another missed call on ``ticket`` as the system actor and log it; ``False`` (nothing
+    written) when no admin is there to write the note, so the call opens its own ticket."""
+    actor = system_actor()
+    if actor is None:
+        logger.warning("No active admin to note call %s on %s; it opens its own ticket",
+                       call.external_id, ticket.reference)
+        return False
+    calendar = ticket.service.calendar
+    local = timezone.localtime(call.started_at, ZoneInfo(calendar.timezone) if calendar else None)
+    lines = [_("Another missed call from %(number)s at %(time)s") % {
+        "number": call.number, "time": formats.date_format(local, "SHORT_DATETIME_FORMAT")}]
+    if call.voicemail_url:
+        lines.append(_("Voicemail: %(url)s") % {"url": call.voicemail_url})
+    message_add(actor=actor, ticket=ticket, body="\n\n".join(lines), internal=True, channel=Channel.PHONE)
+    TicketEvent.objects.create(ticket=ticket, actor=None, kind=EventKind.CALL_LOGGED, internal=True,
+                               new_value=call.number, created_at=timezone.now())
+    return True
 
 
 def webhook_receive(*, body: bytes, timestamp: str, signature: str, now: dt.datetime) -> WebhookResult:
@@ -183,9 +256,16 @@ def webhook_receive(*, body: bytes, timestamp: str, signature: str, now: dt.date
 
     Refuses (``WebhookRefused``, nothing written) a bad signature (401), a timestamp off by
     more than five minutes (401) and a malformed body (400). The external id is unique, so
-    a delivery repeated or replayed within the window records one call and one ticket, even
-    when two deliveries race. Missed calls need ``VUORO_TELEPHONY_SERVICE`` (a service's
-    short name) to become tickets; without it they are recorded only.
+    a delivery repeated or replayed within the window records one call and one ticket (or
+    one note), even when deliveries race: the call, its ticket or note and the history row
+    are written in one transaction that a duplicate's insert waits on and then abandons.
+    Missed calls need ``VUORO_TELEPHONY_SERVICE`` (a service's short name) to become
+    tickets; without it they are recorded only.
+
+    A number that rings again while the ticket its missed call opened is active and younger
+    than ``VUORO_MISSED_CALL_WINDOW_HOURS`` gets no new ticket: the call is linked to that
+    ticket, which gets an internal note and a "call logged" history row (see ``_open_ticket``
+    for the lock that makes two calls at once find one ticket).
     """
     why = signing.refusal(secret=_setting("VUORO_TELEPHONY_SECRET"), timestamp=timestamp, body=body,
                           signature=signature, now=now)

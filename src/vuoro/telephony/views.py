@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -79,6 +79,12 @@ def lookup(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def webhook(request: HttpRequest) -> HttpResponse:
+    """The telephony system's endpoint: refusals are in English, for its logs and operators."""
+    with translation.override("en"):
+        return _webhook(request)
+
+
+def _webhook(request: HttpRequest) -> HttpResponse:
     try:
         result = services.webhook_receive(
             body=request.body, timestamp=request.headers.get("X-Vuoro-Timestamp", ""),
