@@ -337,3 +337,53 @@ def test_an_update_with_nobody_to_act_for_it_is_refused_with_a_reason(world, cli
     assert response.status_code == 503 and "administrator" in response.json()["error"]
     ticket.refresh_from_db()
     assert ticket.status == "new"
+
+
+def test_a_subscription_limited_to_a_service_hears_only_of_its_tickets(world, provider):
+    everything = _subscribe(provider)
+    workstations_only = WebhookSubscription.objects.create(
+        name="workstations", url=provider.url("/workstations"), secret="w", events=["ticket.created"])
+    workstations_only.services.set([world.other])
+    mine = f.ticket(world.requester_a, world.other)
+    theirs = f.ticket(world.requester_b, world.critical)
+    assert sorted(WebhookDelivery.objects.filter(subscription=everything).values_list("ticket", flat=True)) == [
+        mine.pk, theirs.pk]
+    assert list(WebhookDelivery.objects.filter(subscription=workstations_only)
+                .values_list("ticket", flat=True)) == [mine.pk]
+    assert sender.send_webhooks()["delivered"] == 3
+    assert [hit.json["ticket"]["reference"] for hit in provider.received("/workstations")] == [mine.reference]
+
+
+def test_page_events_are_limited_by_the_page_s_ticket(world, provider):
+    from vuoro.paging.services import page_open
+
+    limited = _subscribe(provider, events=["page.opened"])
+    limited.services.set([world.other])
+    ticket = f.ticket(world.requester_a, world.critical)
+    page_open(ticket=ticket, user=world.agent, opened_by=world.agent)
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_finding_the_subscriptions_is_one_query_however_many_are_limited(world, provider,
+                                                                         django_assert_num_queries):
+    scopes = [[], [world.other], [world.other, world.critical], [world.critical]]
+    for n in range(6):
+        _subscribe(provider, events=["ticket.updated"]).services.set(scopes[n % 4])
+    ticket = f.ticket(world.requester_a, world.other)
+    with django_assert_num_queries(2):  # the subscriptions, then one insert of the deliveries
+        assert events.webhook_event(event="ticket.updated", ticket=ticket, now=timezone.now()) == 5
+
+
+def test_the_admin_limits_a_subscription_to_services(world, client, provider):
+    world.admin.is_staff = world.admin.is_superuser = True
+    world.admin.save()
+    client.force_login(world.admin)
+    page = client.get("/admin/webhooks/webhooksubscription/add/").content.decode()
+    assert 'name="services"' in page and "selectfilter" in page.lower()
+    response = client.post("/admin/webhooks/webhooksubscription/add/", {
+        "name": "workstations", "url": provider.url("/hook"), "secret": "w",
+        "events": json.dumps(["ticket.created"]), "services": [world.other.pk], "active": "on",
+        "deliveries-TOTAL_FORMS": "0", "deliveries-INITIAL_FORMS": "0"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    sub = WebhookSubscription.objects.get(name="workstations")
+    assert list(sub.services.all()) == [world.other]

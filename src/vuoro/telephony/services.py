@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from vuoro.accounts.models import Role, User
+from vuoro.accounts.selectors import system_actor
 from vuoro.catalog.models import Service
 from vuoro.telephony import signing
 from vuoro.telephony.models import Call, Direction, Outcome
@@ -28,7 +29,6 @@ from vuoro.telephony.selectors import caller_find
 from vuoro.tickets.models import ACTIVE_STATUSES, Channel, EventKind, Ticket, TicketEvent
 from vuoro.tickets.selectors import ticket_get
 from vuoro.tickets.services import message_add, ticket_create
-from vuoro.webhooks.services import system_actor
 
 logger = logging.getLogger(__name__)
 

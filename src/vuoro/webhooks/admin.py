@@ -26,6 +26,7 @@ class DeliveryInline(admin.TabularInline):
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_display = ("name", "url", "active", "failures_in_row", "disabled_at")
     readonly_fields = ("failures_in_row", "disabled_at", "disabled_reason")
+    filter_horizontal = ("services",)
     formfield_overrides = URL_FIELDS
     inlines = [DeliveryInline]
 

@@ -8,8 +8,16 @@ no ticket or paging services, so those can call it without an import cycle.
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import translation
+
+from vuoro.core.i18n import pick
 from vuoro.notify.models import OutboundEmail
+from vuoro.notify.requester_mail import plain_text
 from vuoro.tickets.models import Ticket
 from vuoro.webhooks import templates
 from vuoro.webhooks.models import (
@@ -19,6 +27,10 @@ from vuoro.webhooks.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+
+# The email hand-off shows times as the desk's people and customers read them, whatever the
+# server's zone; ISO 8601 with the offset, so a machine reads it as well.
+HANDOFF_EMAIL_ZONE = ZoneInfo("Europe/Helsinki")
 
 
 def ticket_payload(ticket: Ticket) -> dict[str, Any]:
@@ -33,11 +45,23 @@ def ticket_payload(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def _subscriptions_for(ticket: Ticket) -> Any:
+    """Active subscriptions with no services chosen, or with the ticket's service among them.
+
+    The left join gives a subscription at most one matching row (its row for that service, or
+    the empty row when it has none), so no ``distinct()`` is needed.
+    """
+    return WebhookSubscription.objects.filter(
+        Q(services__isnull=True) | Q(services=ticket.service_id), active=True)
+
+
 def webhook_event(*, event: str, ticket: Ticket, page: Any = None, now: datetime) -> int:
     """Write one delivery per active subscription to ``event``; returns how many were written.
 
     The key is event + ticket/page + time + subscription: writing the same event again adds
-    nothing. On ``ticket.created`` the service's hand-off (if any) is sent too.
+    nothing. A subscription limited to some services hears only of their tickets; page events
+    are scoped by the page's ticket, which the paging services pass as ``ticket``. One query
+    finds the subscriptions. On ``ticket.created`` the service's hand-off (if any) is sent too.
     """
     payload = {"event": event, "at": now.isoformat(), "ticket": ticket_payload(ticket)}
     if page is not None:
@@ -46,7 +70,7 @@ def webhook_event(*, event: str, ticket: Ticket, page: Any = None, now: datetime
     rows = [
         WebhookDelivery(subscription=sub, ticket=ticket, event=event, payload=payload,
                         key=f"{event_id}:s{sub.pk}", next_attempt_at=now, created_at=now)
-        for sub in WebhookSubscription.objects.filter(active=True)
+        for sub in _subscriptions_for(ticket)
         if event in (sub.events or [])
     ]
     WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
@@ -88,13 +112,47 @@ def handoff_send(*, ticket: Ticket, now: datetime) -> bool:
             status=status, last_error=error, next_attempt_at=now, created_at=now,
         )], ignore_conflicts=True)
         return True
-    body = "\n".join(f"{label}: {value}" for label, value in [
-        ("Reference", ticket.reference), ("Subject", ticket.subject), ("Service", ticket.service),
-        ("Priority", ticket.priority), ("Status", ticket.status),
-        ("Requester", ticket.requester.get_username()), ("Created", ticket.created_at.isoformat()),
-    ]) + "\n\n" + ticket.description
     OutboundEmail.objects.bulk_create([OutboundEmail(
-        key=key, to=handoff.email, subject=f"[{ticket.reference}] {ticket.subject}"[:300],
-        body=body, next_attempt_at=now, created_at=now,
+        key=key, to=handoff.email, subject=f"[{ticket.reference}] {_one_line(ticket.subject)}"[:300],
+        body=handoff_email_body(handoff, ticket), next_attempt_at=now, created_at=now,
     )], ignore_conflicts=True)
     return True
+
+
+def _one_line(value: object) -> str:
+    """A field value on one line, so a subject with a line break cannot forge another field."""
+    return " ".join(str(value).split())
+
+
+def handoff_email_body(handoff: HandOff, ticket: Ticket) -> str:
+    """The plain-text summary an email hand-off sends to the other system's mailbox.
+
+    Always in English and always the same shape (``Label: value`` lines, then the description
+    as text), because the reader is usually a mail handler of another work-management system.
+    It ends with how that system sends updates back: the signed inbound URL and
+    ``vuoro_reference``, which an email hand-off needs since no reference was ever answered.
+    """
+    requester, organisation = ticket.requester, ticket.organisation
+    with translation.override("en"):
+        fields = [
+            ("Reference", ticket.reference),
+            ("Subject", ticket.subject),
+            ("Service", pick(ticket.service, "name", "en") or ticket.service.slug),
+            ("Priority", ticket.get_priority_display()),
+            ("Status", ticket.get_status_display()),
+            ("Requester", requester.get_full_name() or requester.get_username()),
+            ("Requester email", requester.email or "-"),
+            ("Organisation", organisation.name if organisation is not None else "-"),
+            ("Created", ticket.created_at.astimezone(HANDOFF_EMAIL_ZONE).isoformat(timespec="seconds")),
+            ("Desk link", settings.BASE_URL + reverse("desk:ticket", args=[ticket.reference])),
+        ]
+    inbound = settings.BASE_URL + reverse("webhooks:handoff_update", args=[ticket.service.slug])
+    lines = [f"New ticket {ticket.reference} from Vuoro.", ""]
+    lines += [f"{label}: {_one_line(value)}" for label, value in fields]
+    lines += ["", "Description:", plain_text(ticket.description) or "-", "", "--",
+              "Send updates back to Vuoro as JSON in a POST to:", inbound,
+              f'The JSON must include "vuoro_reference": "{ticket.reference}" and "reference": your',
+              'own id for this item; "status" and "comment" are optional. Sign each request with the',
+              "hand-off's shared secret: X-Vuoro-Timestamp (Unix seconds) and X-Vuoro-Signature",
+              '(hex HMAC-SHA256 of "<timestamp>.<body>").']
+    return "\n".join(lines) + "\n"

@@ -49,6 +49,10 @@ class WebhookSubscription(models.Model):
                               help_text=_("Signs every delivery (HMAC-SHA256)."))
     events = models.JSONField(_("events"), default=list,
                               help_text=lazy(_events_help, str)())
+    # Scoped by service so one customer's receiver never hears of another customer's tickets.
+    services = models.ManyToManyField(
+        "catalog.Service", verbose_name=_("services"), blank=True, related_name="+",
+        help_text=_("Only tickets of these services; empty = all."))
     active = models.BooleanField(_("active"), default=True)
     failures_in_row = models.PositiveIntegerField(_("failures in a row"), default=0)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)

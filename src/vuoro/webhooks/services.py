@@ -8,10 +8,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from vuoro.accounts.models import Role, User
+from vuoro.accounts.selectors import system_actor
 from vuoro.tickets.models import Ticket
 from vuoro.tickets.services import message_add, ticket_change
 from vuoro.webhooks.events import handoff_payload
@@ -49,32 +48,70 @@ def reference_store(*, handoff: HandOff, ticket: Ticket, answer: Any,
     return str(value)
 
 
-def system_actor() -> User | None:
-    """Inbound updates act as the first active admin (admins are the ones told of failures)."""
-    return User.objects.filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True).order_by("pk").first()
+class ReferenceConflict(Exception):
+    """The update names a ticket already linked to another external item (the view answers 409)."""
 
 
-def inbound_update(*, handoff: HandOff, reference: str, status: str = "", comment: str = "") -> Ticket:
-    """Apply an update from the external system; ``Ticket.DoesNotExist`` for an unknown reference.
+def _reference_for_update(*, handoff: HandOff, reference: str, vuoro_reference: str,
+                          now: datetime) -> ExternalReference:
+    """The link the update is about; made first when it names one of our tickets not yet linked.
 
-    A status the workflow refuses is kept as an internal note instead, so nothing is lost.
+    An email hand-off never hears a reference back, so the other system's first update says
+    which ticket it is (``vuoro_reference``). Only tickets of the hand-off's own service are
+    looked at: any other reference is unknown (``Ticket.DoesNotExist``), never touched. The
+    ticket row is locked, so two first updates at once link it once.
     """
-    ext = ExternalReference.objects.select_related("ticket").get(
-        system=f"handoff-{handoff.pk}", reference=reference, ticket__service_id=handoff.service_id)
-    ticket, actor = ext.ticket, system_actor()
-    if actor is None:
-        raise PermissionDenied("no active admin to act for the external system")
-    ExternalReference.objects.filter(pk=ext.pk).update(
-        external_status=status[:100] if status else ext.external_status, updated_at=timezone.now())
-    note = comment
-    ours = (handoff.status_map or {}).get(status, status) if status else ""
-    if ours and ours != ticket.status:
-        try:
-            ticket_change(actor=actor, ticket=ticket, status=ours)
-        except ValidationError:
-            note = f"External status: {status}\n{comment}".strip()
-    if note:
-        message_add(actor=actor, ticket=ticket, body=note, internal=True)
+    system = f"handoff-{handoff.pk}"
+    if not vuoro_reference:
+        return ExternalReference.objects.select_related("ticket").get(
+            system=system, reference=reference, ticket__service_id=handoff.service_id)
+    ticket = Ticket.objects.select_for_update().get(reference=vuoro_reference,
+                                                    service_id=handoff.service_id)
+    current = ExternalReference.objects.filter(ticket=ticket).first()
+    if current is not None:
+        if (current.system, current.reference) != (system, reference):
+            raise ReferenceConflict(f"{ticket.reference} is already linked to the external reference "
+                                    f"{current.reference}")
+        current.ticket = ticket
+        return current
+    try:
+        with transaction.atomic():
+            return ExternalReference.objects.create(ticket=ticket, system=system, reference=reference,
+                                                    updated_at=now)
+    except IntegrityError:
+        # The pair (system, reference) is unique: their reference already names another ticket.
+        raise ReferenceConflict(f"The external reference {reference} is already linked to another "
+                                "ticket") from None
+
+
+def inbound_update(*, handoff: HandOff, reference: str, vuoro_reference: str = "", status: str = "",
+                   comment: str = "") -> Ticket:
+    """Apply an update from the external system; ``DoesNotExist`` for an unknown reference.
+
+    ``reference`` is the external system's id. With ``vuoro_reference`` (our ticket reference)
+    an update may link a ticket of the hand-off's service that has no external reference yet,
+    in the same transaction as the update; ``ReferenceConflict`` when either side is already
+    linked elsewhere. A status the workflow refuses is kept as an internal note instead, so
+    nothing is lost. All of it commits or none of it does.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ext = _reference_for_update(handoff=handoff, reference=reference,
+                                    vuoro_reference=vuoro_reference, now=now)
+        ticket, actor = ext.ticket, system_actor()
+        if actor is None:  # raised inside the transaction: a link just made is undone too
+            raise PermissionDenied("no active admin to act for the external system")
+        ExternalReference.objects.filter(pk=ext.pk).update(
+            external_status=status[:100] if status else ext.external_status, updated_at=now)
+        note = comment
+        ours = (handoff.status_map or {}).get(status, status) if status else ""
+        if ours and ours != ticket.status:
+            try:
+                ticket_change(actor=actor, ticket=ticket, status=ours)
+            except ValidationError:
+                note = f"External status: {status}\n{comment}".strip()
+        if note:
+            message_add(actor=actor, ticket=ticket, body=note, internal=True)
     ticket.refresh_from_db()
     return ticket
 
