@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils.translation import gettext
 
 from tests import factories as f
 from tests.test_coverage_intake import cover, office_hours
@@ -82,7 +83,7 @@ def test_a_reply_to_a_closed_ticket_becomes_a_new_request_that_names_it(world, b
                                  body="It broke again."), mailbox=box)
     assert row.outcome == Outcome.TICKET_CREATED and row.ticket != closed
     assert closed.reference in row.ticket.description and "It broke again." in row.ticket.description
-    assert "closed" in row.reason
+    assert row.reason == gettext("The referenced ticket is closed; a new request was made.")
     assert closed.messages.count() == 0
 
 

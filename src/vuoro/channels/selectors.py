@@ -9,8 +9,7 @@ them. Addresses are compared case-insensitively.
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from vuoro.accounts.models import STAFF_ROLES, User
@@ -22,9 +21,9 @@ BOUNCE_WINDOW = timedelta(days=30)
 
 
 def _permanent(addresses: Iterable[str], since: datetime) -> QuerySet[EmailBounce]:
+    # Bounced addresses are stored lower-cased (channels.parse), so the address index serves.
     lowered = {address.strip().lower() for address in addresses if address and address.strip()}
-    return (EmailBounce.objects.annotate(address_lower=Lower("address"))
-            .filter(address_lower__in=lowered, permanent=True, at__gte=since)
+    return (EmailBounce.objects.filter(address__in=lowered, permanent=True, at__gte=since)
             .order_by("-at", "-pk"))
 
 
@@ -36,17 +35,25 @@ def bounce_for_address(*, address: str, since: datetime) -> EmailBounce | None:
 def mail_stopping_bounces(*, addresses: Iterable[str], now: datetime) -> dict[str, EmailBounce]:
     """For each of ``addresses`` that must not be mailed now, the bounce that stops it.
 
-    Keys are the lower-cased addresses; an address absent from the result may be mailed. One
-    query, whatever the number of addresses: the newest permanent bounce of the last
-    ``BOUNCE_WINDOW`` counts unless a message from that address was received at or after it.
+    Keys are the lower-cased addresses; an address absent from the result may be mailed. The
+    newest permanent bounce of the last ``BOUNCE_WINDOW`` counts unless a message from that
+    address was received at or after it. One plain query when nothing bounced (every mail
+    written pays it), a second only for the addresses that did.
     """
-    # Senders are stored lower-cased (channels.parse), so the (sender, received_at) index serves
-    # this lookup; a case-insensitive comparison there would scan every message received.
-    written_since = InboundEmail.objects.filter(sender=Lower(OuterRef("address")),
-                                                received_at__gte=OuterRef("at"))
+    bounces = list(_permanent(addresses, now - BOUNCE_WINDOW))
+    if not bounces:
+        return {}
+    # Senders are stored lower-cased (channels.parse), so the (sender, received_at) index serves.
+    last_written: dict[str, datetime] = {}
+    for sender, at in InboundEmail.objects.filter(
+            sender__in={b.address for b in bounces}, received_at__gte=min(b.at for b in bounces),
+    ).values_list("sender", "received_at"):
+        last_written[sender] = max(at, last_written.get(sender, at))
     stopping: dict[str, EmailBounce] = {}
-    for bounce in _permanent(addresses, now - BOUNCE_WINDOW).exclude(Exists(written_since)):
-        stopping.setdefault(bounce.address_lower, bounce)
+    for bounce in bounces:  # newest first
+        written = last_written.get(bounce.address)
+        if written is None or written < bounce.at:
+            stopping.setdefault(bounce.address, bounce)
     return stopping
 
 

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -38,7 +37,8 @@ from vuoro.channels.parse import (
     thread_hint,
 )
 from vuoro.core.sanitize import text_to_html
-from vuoro.notify.models import OutboundEmail, OutboxStatus
+from vuoro.notify.mail_thread import answers_to
+from vuoro.notify.models import OutboundEmail
 from vuoro.tickets import access
 from vuoro.tickets.attachments import CheckedUpload, check_upload
 from vuoro.tickets.models import Channel, Status, Ticket
@@ -71,7 +71,7 @@ def email_receive(*, raw: bytes, mailbox: Mailbox | None, now: dt.datetime | Non
                 size=len(raw), raw=raw if len(raw) <= RAW_STORE_LIMIT else b"",
             )
             _decide(row, parsed, mailbox, now)
-            row.save()
+            row.save(update_fields=["outcome", "reason", "ticket", "ticket_message"])
     except IntegrityError:
         existing = InboundEmail.objects.filter(message_id=parsed.message_id).first()
         if existing is None:
@@ -190,28 +190,18 @@ def _reply_or_create(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | 
     if allowed:
         description = _("Follows up the closed request %(reference)s.") % {"reference": target.reference} \
             + "\n\n" + description
-    result = ticket_create(actor=user, requester=user, service=mailbox.service, category=None,
-                           subject=subject, description=description[:DESCRIPTION_MAX],
-                           stops_work=_stops_work(parsed, mailbox), affected=Affected.ME.value,
-                           channel=Channel.EMAIL, attachments=uploads, team=mailbox.team)
+    with answers_to(mailbox.address):
+        result = ticket_create(actor=user, requester=user, service=mailbox.service, category=None,
+                               subject=subject, description=description[:DESCRIPTION_MAX],
+                               stops_work=_stops_work(parsed, mailbox), affected=Affected.ME.value,
+                               channel=Channel.EMAIL, attachments=uploads, team=mailbox.team)
     row.outcome, row.ticket = Outcome.TICKET_CREATED, result.ticket
-    _answers_to(mailbox, result.ticket)
     notes = [refused] if refused else []
     if allowed:
         notes.insert(0, _("The referenced ticket is closed; a new request was made."))
     elif target is not None:
         notes.insert(0, _("The sender may not reply to the referenced ticket; a new request was made."))
     row.reason = " ".join(notes)
-
-
-def _answers_to(mailbox: Mailbox, ticket: Ticket) -> None:
-    """The mail intake just queued about the ticket asks for answers to the mailbox it came to."""
-    if mailbox.address.lower() == settings.DEFAULT_FROM_EMAIL.lower():
-        return
-    about = Q(key__startswith=f"requester-{ticket.pk}-") | Q(key__startswith=f"agent-{ticket.pk}-")
-    for email in OutboundEmail.objects.filter(about, status=OutboxStatus.PENDING):
-        email.headers["Reply-To"] = mailbox.address
-        email.save(update_fields=["headers"])
 
 
 def _stops_work(parsed: ParsedEmail, mailbox: Mailbox) -> str:
