@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from imaplib import IMAP4
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
 from imap_tools.errors import ImapToolsError
@@ -42,6 +43,8 @@ CONNECT_TIMEOUT = 15.0
 BATCH = 50
 BATCH_BYTES = 32 * 1024 * 1024
 POLL_BUDGET = 10.0
+# A poll's lease on its mailbox: the time budget, one more batch and the connection timeouts.
+LEASE_SECONDS = POLL_BUDGET + 15.0
 UID_RE = re.compile(rb"UID (\d+)")
 SIZE_RE = re.compile(rb"UID (\d+).*RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+).*UID (\d+)")
 
@@ -181,12 +184,37 @@ def mailbox_poll(*, mailbox: Mailbox, now: datetime | None = None, budget: float
 
 
 def mailboxes_poll(*, now: datetime | None = None, every: float = POLL_SECONDS) -> list[PollResult]:
-    """Poll every active IMAP mailbox not polled in the last ``every`` seconds."""
+    """Poll every active IMAP mailbox not polled in the last ``every`` seconds and not being
+    polled by another worker (see ``_lease``)."""
     at = now or timezone.now()
     due = Mailbox.objects.filter(active=True).exclude(imap_host="").exclude(
         last_polled_at__gt=at - timedelta(seconds=every),
-    )
-    return [mailbox_poll(mailbox=mailbox, now=now) for mailbox in due]
+    ).select_related("service", "team")
+    results = []
+    for mailbox in due:
+        lease = _lease(mailbox)
+        if lease is None:
+            continue
+        try:
+            results.append(mailbox_poll(mailbox=mailbox, now=now))
+        finally:
+            Mailbox.objects.filter(pk=mailbox.pk, poll_lease_until=lease).update(poll_lease_until=None)
+    return results
+
+
+def _lease(mailbox: Mailbox) -> datetime | None:
+    """Claim the mailbox for one poll (a compare-and-set, so it works on SQLite too); None when
+    another worker holds it.
+
+    Only an optimisation: a poll that outlasts its lease, or two workers that both poll, still
+    receive each message once (the unique Message-ID). A worker killed mid-poll holds the
+    mailbox until the lease runs out, ``LEASE_SECONDS`` at most.
+    """
+    now = timezone.now()
+    until = now + timedelta(seconds=LEASE_SECONDS)
+    free = Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now)
+    taken = Mailbox.objects.filter(free, pk=mailbox.pk).update(poll_lease_until=until)
+    return until if taken else None
 
 
 def email_poll() -> int:

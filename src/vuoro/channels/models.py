@@ -71,6 +71,10 @@ class Mailbox(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     last_polled_at = models.DateTimeField(_("last polled at"), null=True, blank=True)
+    poll_lease_until = models.DateTimeField(
+        _("being polled until"), null=True, blank=True, editable=False,
+        help_text=_("Set while a worker polls the mailbox, so two workers do not fetch the same mail."),
+    )
 
     class Meta:
         verbose_name = _("mailbox")
