@@ -112,3 +112,12 @@ def test_missing_message_id_is_deduplicated_by_content(world, box):
     assert first.message_id.startswith("<synthetic-sha256-")
     assert email_receive(raw=raw, mailbox=box).outcome == Outcome.DUPLICATE
     assert Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_rate_limit_is_a_setting(world, box, settings):
+    settings.VUORO_EMAIL_RATE_LIMIT = 2
+    with time_machine.travel(NOW, tick=False):
+        outcomes = [email_receive(raw=mail("busy@outside.test", mid=f"<b{n}@x>"), mailbox=box).outcome
+                    for n in range(3)]
+    assert outcomes == [Outcome.TICKET_CREATED, Outcome.TICKET_CREATED, Outcome.REJECTED]

@@ -207,6 +207,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("VUORO_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("VUORO_EMAIL_STARTTLS", False)
 EMAIL_USE_SSL = env_bool("VUORO_EMAIL_SSL", False)
 EMAIL_TIMEOUT = int(os.environ.get("VUORO_EMAIL_TIMEOUT", "10"))
+# Mail from one address beyond this many in ten minutes is not filed (a loop or a flood).
+VUORO_EMAIL_RATE_LIMIT = int(os.environ.get("VUORO_EMAIL_RATE_LIMIT", "20"))
 # IMAP over TLS or STARTTLS verifies the server's certificate; a private CA's file goes here.
 VUORO_IMAP_CA_FILE = os.environ.get("VUORO_IMAP_CA_FILE", "")
 

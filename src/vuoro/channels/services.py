@@ -45,7 +45,7 @@ from vuoro.tickets.models import Channel, Status, Ticket
 from vuoro.tickets.priority import Affected, StopsWork
 from vuoro.tickets.services import DESCRIPTION_MAX, SUBJECT_MAX, message_add, ticket_create
 
-RATE_LIMIT = 20
+RATE_LIMIT = 20  # messages per sender in RATE_WINDOW, unless VUORO_EMAIL_RATE_LIMIT says otherwise
 RATE_WINDOW = dt.timedelta(minutes=10)
 # Outbox keys of mail about a ticket (to its requester or to desk staff) start with its id.
 OUTBOX_KEY_RE = re.compile(r"^(?:requester|agent)-(\d+)-")
@@ -102,7 +102,7 @@ def _decide(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None, now
         return
     recent = InboundEmail.objects.filter(sender=row.sender, received_at__gt=now - RATE_WINDOW,
                                          received_at__lte=now).exclude(pk=row.pk).count()
-    if recent >= RATE_LIMIT:
+    if recent >= getattr(settings, "VUORO_EMAIL_RATE_LIMIT", RATE_LIMIT):
         row.reason = _("Too many messages from this address in a short time; the message was not filed.")
         return
     user = _sender_user(parsed, mailbox)
