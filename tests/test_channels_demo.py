@@ -80,3 +80,22 @@ def test_the_demo_command_prints_no_secret(db, capsys):
                    *WebhookSubscription.objects.values_list("secret", flat=True),
                    *HandOff.objects.values_list("secret", flat=True)]:
         assert secret not in out
+
+
+def test_demo_outage_address_at_night_reaches_the_partner_at_once(db):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from vuoro.channels.services import email_receive
+    from vuoro.coverage.models import OutOfHoursDecision
+
+    load_demo()
+    raw = (b"From: Maija <maija@kaupunki.example>\r\nTo: hairio@vuoro.example\r\nSubject: Posti ei kulje\r\n"
+           b"Message-ID: <demo-outage@kaupunki.example>\r\n\r\nKukaan ei saa postia.")
+    with time_machine.travel(dt.datetime(2026, 11, 28, 2, 0, tzinfo=ZoneInfo("Europe/Helsinki")), tick=False):
+        row = email_receive(raw=raw, mailbox=Mailbox.objects.get(address="hairio@vuoro.example"))
+    assert row.ticket.requester.username == "maija" and row.ticket.stops_work == "yes"
+    decision = OutOfHoursDecision.objects.get(ticket=row.ticket)
+    assert (decision.action, decision.handled_by) == ("handle_now", "partner")
