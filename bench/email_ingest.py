@@ -2,7 +2,8 @@
 
 A fresh database with the demo and a throwaway dovecot on a loopback port (as the tests use).
 One ``vuoro worker`` runs its mail thread against one mailbox. Three phases, each timed from
-the moment its messages are in the inbox to the moment every one has its InboundEmail row:
+the moment its messages are in the inbox and the mailbox is switched on to the moment every one
+has its InboundEmail row:
 
 1. ``new``: ``--messages`` requests from many senders (five each, inside the per-sender rate
    limit); one in ten is HTML with a small image attached. Each becomes a ticket through the one
@@ -23,7 +24,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -44,17 +44,20 @@ from vuoro.catalog.models import Service
 from vuoro.channels.models import Mailbox
 Mailbox.objects.create(name="Bench", address="{address}", service=Service.objects.order_by("pk").first(),
                        imap_host="127.0.0.1", imap_port={port}, imap_username="{user}",
-                       imap_password="{password}", imap_ssl=False)
+                       imap_password="{password}", imap_ssl=False, active=False)
 """
 
 WAIT = """
 import sys, time
 from django.db.models import Count
 from vuoro.channels.models import InboundEmail
+from vuoro.channels.models import Mailbox
 from vuoro.tickets.models import Ticket
-started = time.perf_counter()
 tickets_before = Ticket.objects.count()
 rows_before = {rows_before}
+# The mailbox is switched on here and off at the end: the clock sees the whole phase.
+started = time.perf_counter()
+Mailbox.objects.filter(address="{address}").update(active=True)
 seen = 0
 while seen < {count} and time.perf_counter() - started < {timeout}:
     time.sleep(0.05)
@@ -63,21 +66,23 @@ while seen < {count} and time.perf_counter() - started < {timeout}:
         print(f"progress {{now}}", file=sys.stderr, flush=True)
         seen = now
 elapsed = time.perf_counter() - started
+Mailbox.objects.filter(address="{address}").update(active=False)
 outcomes = dict(InboundEmail.objects.order_by().values_list("outcome").annotate(n=Count("id")))
 print(f"result {{seen}} {{elapsed:.3f}} {{Ticket.objects.count() - tickets_before}} {{outcomes}}")
 """
 
-# The acknowledgement each emailed request got: its Message-ID is what a mail client replies to.
+# Each emailed request's ticket and the acknowledgement it got (a mail client replies to that
+# Message-ID; with mail off there is none and the reply threads by the subject's reference).
 ACKNOWLEDGEMENTS = """
 import json
 from vuoro.channels.models import InboundEmail, Outcome
 from vuoro.notify.models import OutboundEmail
 from vuoro.notify.transports import message_id_for
 rows = InboundEmail.objects.filter(outcome=Outcome.TICKET_CREATED).select_related("ticket__requester")
-keys = {f"requester-{r.ticket_id}-received": r for r in rows}
-acks = OutboundEmail.objects.filter(key__in=keys).values_list("key", "pk")
-print(json.dumps([[keys[key].ticket.requester.email, keys[key].ticket.reference, keys[key].subject,
-                   message_id_for("outbox", pk)] for key, pk in acks]))
+acks = dict(OutboundEmail.objects.filter(key__endswith="-received").values_list("key", "pk"))
+print(json.dumps([[r.ticket.requester.email, r.ticket.reference, r.subject,
+                   message_id_for("outbox", acks[key]) if (key := f"requester-{r.ticket_id}-received") in acks
+                   else ""] for r in rows]))
 """
 
 
@@ -102,7 +107,8 @@ def reply(number: int, sender: str, reference: str, subject: str, acknowledgemen
     mail["To"] = ADDRESS
     mail["Subject"] = f"Re: {subject} [{reference}]"
     mail["Message-ID"] = f"<bench-reply-{number}@customer.example>"
-    mail["In-Reply-To"] = mail["References"] = acknowledgement_id
+    if acknowledgement_id:
+        mail["In-Reply-To"] = mail["References"] = acknowledgement_id
     mail["Date"] = "Mon, 23 Nov 2026 11:00:00 +0200"
     mail.set_content(f"It works again after a restart, thanks.\n\nOn Mon, 23 Nov 2026 Vuoro wrote:\n"
                      f"> We received your request {reference}.\n> It is handled on the next business day.\n")
@@ -131,11 +137,13 @@ def main() -> None:
                         help="Dropped and created anew. Default: a fresh SQLite file under /tmp.")
     parser.add_argument("--messages", type=int, default=1000, help="messages per phase")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--no-mail", action="store_true",
+                        help="requester and desk mail off: what the acknowledgements cost")
     args = parser.parse_args()
 
     env = bench_env(args.database_url, None, None)
     env["VUORO_EMAIL_POLL_INTERVAL"] = "0"
-    env["VUORO_REQUESTER_MAIL"] = env["VUORO_AGENT_MAIL"] = "true"
+    env["VUORO_REQUESTER_MAIL"] = env["VUORO_AGENT_MAIL"] = "false" if args.no_mail else "true"
     log_dir = Path(tempfile.mkdtemp(prefix="vuoro-bench-mail-logs-"))
     print(f"Fresh database {args.database_url}", file=sys.stderr)
     fresh_database(args.database_url, env)
@@ -160,7 +168,8 @@ def main() -> None:
             worker.terminate()
             worker.wait(30)
         dovecot.cleanup()
-    print(f"\n{machine()}\ndatabase: {args.database_url.split('://')[0]}, 1 worker, one mailbox")
+    print(f"\n{machine()}\ndatabase: {args.database_url.split('://')[0]}, 1 worker, one mailbox, "
+          f"requester and desk mail {'off' if args.no_mail else 'on'}")
     for name, count, seen, elapsed, tickets, _outcomes in results:
         print(f"{name:>9}: {seen}/{count} received in {elapsed:.1f} s = {seen / elapsed:.1f} messages/s;"
               f" new tickets {tickets}")
@@ -175,7 +184,7 @@ def phase(env: dict[str, str], dovecot: Dovecot, name: str, messages: list[bytes
     """Append the messages, then wait until each has its InboundEmail row."""
     for start in tqdm(range(0, len(messages), 100), desc=f"{name}: append", unit="×100"):
         dovecot.append(*messages[start:start + 100])
-    code = WAIT.format(rows_before=rows_before, count=len(messages), timeout=timeout)
+    code = WAIT.format(rows_before=rows_before, count=len(messages), timeout=timeout, address=ADDRESS)
     process = subprocess.Popen([str(BIN / "vuoro"), "shell", "-v0", "-c", code], env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     with tqdm(total=len(messages), desc=f"{name}: received", unit="msg") as bar:
@@ -184,7 +193,6 @@ def phase(env: dict[str, str], dovecot: Dovecot, name: str, messages: list[bytes
                 bar.update(int(line.split()[1]) - bar.n)
     last = process.stdout.read().strip().splitlines()[-1].split(" ", 4)
     process.wait()
-    time.sleep(0.5)  # the worker settles the last batch's flags before the next phase appends
     return name, len(messages), int(last[1]), float(last[2]), int(last[3]), last[4]
 
 
