@@ -172,3 +172,26 @@ def test_mail_about_a_ticket_asks_for_answers_to_the_mailbox_it_came_to(world, b
     plain = f.ticket(world.requester_a, world.critical)  # no mailbox at all: no Reply-To
     assert "Reply-To" not in OutboundEmail.objects.get(key=f"requester-{plain.pk}-received").headers
     assert InboundEmail.objects.count() == 1
+
+
+HTML_MAIL = (
+    "From: {sender}\r\nTo: desk@vuoro.test\r\nSubject: Printers\r\nMessage-ID: <h@x>\r\nMIME-Version: 1.0\r\n"
+    'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+    "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPrinters: P1 broken, P2 jams\r\n"
+    "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+    "<html><head><title>Secret title</title><style>p {{color: red}}</style></head><body>"
+    "<p>These <b>printers</b>:</p><table><tr><td>P1</td><td>broken</td></tr><tr><td>P2</td><td>jams</td></tr>"
+    '</table><ul><li>since Monday</li></ul><img src="https://track.example/pixel.gif">'
+    "<script>steal()</script><p onclick=\"x()\">Thanks</p></body></html>\r\n--b--\r\n"
+)
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_an_html_request_keeps_its_tables_and_lists_and_nothing_unsafe(world, box):
+    row = email_receive(raw=HTML_MAIL.format(sender=world.requester_a.email).encode(), mailbox=box)
+    description = row.ticket.description
+    assert "<table>" in description and "<td>P2</td>" in description and "<li>since Monday</li>" in description
+    assert "<b>printers</b>" in description and "Thanks" in description
+    for unsafe in ("<script", "steal", "onclick", "<img", "track.example", "Secret title", "color: red"):
+        assert unsafe not in description, unsafe

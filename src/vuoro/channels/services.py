@@ -30,13 +30,14 @@ from vuoro.channels.models import (
 )
 from vuoro.channels.parse import (
     ParsedEmail,
+    html_to_text,
     loop_kind,
     marked_urgent,
     parse,
     split_quoted,
     thread_hint,
 )
-from vuoro.core.sanitize import text_to_html
+from vuoro.core.sanitize import clean_html, text_to_html
 from vuoro.notify.mail_thread import answers_to
 from vuoro.notify.models import OutboundEmail
 from vuoro.tickets import access
@@ -48,6 +49,8 @@ from vuoro.tickets.services import DESCRIPTION_MAX, SUBJECT_MAX, message_add, ti
 RATE_LIMIT = 20  # messages per sender in RATE_WINDOW, unless VUORO_EMAIL_RATE_LIMIT says otherwise
 RATE_WINDOW = dt.timedelta(minutes=10)
 # Outbox keys of mail about a ticket (to its requester or to desk staff) start with its id.
+# An HTML mail's head (title, styles) is no part of what the sender wrote.
+HEAD_RE = re.compile(r"(?is)<head\b.*?</head\s*>")
 OUTBOX_KEY_RE = re.compile(r"^(?:requester|agent)-(\d+)-")
 
 
@@ -185,11 +188,8 @@ def _reply_or_create(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | 
         row.reason = _("The mailbox has no service for new requests.")
         return
     subject = (parsed.subject or _("(no subject)")).strip()[:SUBJECT_MAX]
-    # A new request keeps all the sender wrote: a forwarded message is the request itself.
-    description = parsed.text.strip()
-    if allowed:
-        description = _("Follows up the closed request %(reference)s.") % {"reference": target.reference} \
-            + "\n\n" + description
+    note = _("Follows up the closed request %(reference)s.") % {"reference": target.reference} if allowed else ""
+    description = request_body(parsed, note=note)
     with answers_to(mailbox.address):
         result = ticket_create(actor=user, requester=user, service=mailbox.service, category=None,
                                subject=subject, description=description[:DESCRIPTION_MAX],
@@ -209,6 +209,19 @@ def _stops_work(parsed: ParsedEmail, mailbox: Mailbox) -> str:
     if mailbox.trust_importance and marked_urgent(parsed):
         return StopsWork.YES.value
     return mailbox.stops_work or StopsWork.NO.value
+
+
+def request_body(parsed: ParsedEmail, *, note: str = "") -> str:
+    """A new request's description: all the sender wrote (a forwarded message is the request
+    itself), as sanitised HTML when the mail has HTML, so tables, lists and links survive;
+    the text version when there is none or the HTML is too long to store."""
+    lead = text_to_html(note) if note else ""
+    if parsed.html.strip():
+        cleaned = clean_html(HEAD_RE.sub("", parsed.html)).strip()
+        if cleaned and len(lead) + len(cleaned) <= DESCRIPTION_MAX and html_to_text(cleaned):
+            return lead + cleaned
+    text = parsed.text.strip()
+    return f"{note}\n\n{text}" if note else text
 
 
 def folded_reply(text: str, quoted: str) -> str:
