@@ -228,7 +228,8 @@ def folded_reply(text: str, quoted: str) -> str:
     """The reply as HTML, the quoted history below it folded away (shown on request)."""
     if not quoted:
         return text[:DESCRIPTION_MAX]
-    folded = (f"<details><summary>{escape(_('Quoted text'))}</summary>"
+    summary = _("Quoted text")  # outside the f-string, where xgettext finds it
+    folded = (f"<details><summary>{escape(summary)}</summary>"
               f"<blockquote>{text_to_html(quoted)}</blockquote></details>")
     reply = text_to_html(text)
     if len(reply) + len(folded) > DESCRIPTION_MAX:
