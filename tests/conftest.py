@@ -75,6 +75,19 @@ def world(db):
 
 
 @pytest.fixture
+def login_en(client):
+    """Sign a user in, reading English so that assertions can quote the page."""
+
+    def _login(user):
+        user.language = "en"
+        user.save(update_fields=["language"])
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
 def login(client):
     """Sign a user in on the Django test client."""
 
@@ -83,3 +96,17 @@ def login(client):
         return client
 
     return _login
+
+
+TELEPHONY_SECRET = "telephony-test-secret"
+
+
+@pytest.fixture
+def phone_world(world, settings):
+    """The telephony webhook configured (its secret, missed calls filed under ``other``) and
+    requester A reachable by number."""
+    settings.VUORO_TELEPHONY_SECRET = TELEPHONY_SECRET
+    settings.VUORO_TELEPHONY_SERVICE = world.other.slug
+    world.requester_a.phone = "+358 40 123 4567"
+    world.requester_a.save()
+    return world

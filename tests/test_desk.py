@@ -24,16 +24,9 @@ def shown_references(response) -> list[str]:
 
 
 @pytest.fixture
-def login(client):
-    """Sign a user in, reading the desk in English so that assertions can quote its words."""
-
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        client.force_login(user)
-        return client
-
-    return _login
+def login(login_en):
+    """The desk in English, so that assertions can quote its words."""
+    return login_en
 
 
 @pytest.fixture

@@ -22,16 +22,9 @@ NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("Europe/Helsinki"))
 
 
 @pytest.fixture
-def login(client):
-    """Sign a user in, reading the desk in English so that assertions can quote its words."""
-
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        client.force_login(user)
-        return client
-
-    return _login
+def login(login_en):
+    """The desk in English, so that assertions can quote its words."""
+    return login_en
 
 
 @pytest.fixture

@@ -44,16 +44,9 @@ def requester(world):
 
 
 @pytest.fixture
-def login(client):
-    """Sign a user in, reading English so that assertions can quote the page."""
-
-    def _login(user):
-        user.language = "en"
-        user.save(update_fields=["language"])
-        client.force_login(user)
-        return client
-
-    return _login
+def login(login_en):
+    """The desk in English, so that assertions can quote its words."""
+    return login_en
 
 
 def delivery_report(address: str, status: str, *, diagnostic: str = "smtp; 550 User unknown",

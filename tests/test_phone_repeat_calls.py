@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from tests.conftest import TELEPHONY_SECRET as SECRET
 from tests.test_paging_concurrency import in_threads
 from vuoro.accounts.models import User
 from vuoro.telephony.models import Call
@@ -16,19 +17,11 @@ from vuoro.telephony.services import webhook_receive
 from vuoro.telephony.signing import sign
 from vuoro.tickets.models import EventKind, Message, Status, Ticket, TicketEvent
 
-SECRET = "telephony-repeat-secret"
 NOW = dt.datetime(2026, 11, 23, 22, 0, tzinfo=dt.UTC)
 KNOWN = "+358401234567"
 UNKNOWN = "+358509998888"
 
 
-@pytest.fixture
-def phone_world(world, settings):
-    settings.VUORO_TELEPHONY_SECRET = SECRET
-    settings.VUORO_TELEPHONY_SERVICE = world.other.slug
-    world.requester_a.phone = "040 123 4567"
-    world.requester_a.save()
-    return world
 
 
 def event(call_id: str, *, number: str = KNOWN, at: dt.datetime = NOW, **changes) -> bytes:

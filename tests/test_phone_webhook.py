@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from tests.conftest import TELEPHONY_SECRET as SECRET
 from tests.test_paging_concurrency import in_threads
 from vuoro.accounts.models import User
 from vuoro.telephony.models import Call
@@ -15,17 +16,9 @@ from vuoro.telephony.services import webhook_receive
 from vuoro.telephony.signing import sign
 from vuoro.tickets.models import Ticket
 
-SECRET = "telephony-test-secret"
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def phone_world(world, settings):
-    settings.VUORO_TELEPHONY_SECRET = SECRET
-    settings.VUORO_TELEPHONY_SERVICE = world.other.slug
-    world.requester_a.phone = "+358 40 123 4567"
-    world.requester_a.save()
-    return world
 
 
 def event(**changes) -> bytes:
