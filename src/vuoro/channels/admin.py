@@ -1,10 +1,12 @@
 """Mailboxes are configured in the admin; received messages are shown, never edited."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from vuoro.channels.models import EmailBounce, InboundEmail, Mailbox
+from vuoro.channels.models import EmailBounce, InboundEmail, Mailbox, Outcome
+from vuoro.channels.services import email_receive_again
 from vuoro.core.admin_readonly import ReadOnlyAdminMixin
 
 
@@ -52,12 +54,32 @@ class MailboxAdmin(admin.ModelAdmin):
 
 @admin.register(InboundEmail)
 class InboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("received_at", "mailbox", "sender", "subject", "outcome", "ticket")
+    list_display = ("received_at", "mailbox", "sender", "subject", "outcome", "reason", "ticket")
     list_filter = ("outcome", "mailbox")
     list_select_related = ("mailbox", "ticket")
     search_fields = ("message_id", "sender", "subject")
     date_hierarchy = "received_at"
     exclude = ("raw",)
+    actions = ["receive_again"]
+
+    @admin.action(description=_("Receive again (refused messages, once the cause is mended)"))
+    def receive_again(self, request, queryset) -> None:  # type: ignore[no-untyped-def]
+        filed, still, errors = 0, 0, []
+        for row in queryset.filter(outcome=Outcome.REJECTED):
+            try:
+                again = email_receive_again(row=row)
+            except ValidationError as exc:
+                errors.append(f"{row.message_id}: {' '.join(exc.messages)}")
+                continue
+            if again.outcome == Outcome.REJECTED:
+                still += 1
+                errors.append(f"{row.message_id}: {again.reason}")
+            else:
+                filed += 1
+        self.message_user(request, _("%(filed)d filed, %(still)d still refused.") % {"filed": filed, "still": still},
+                          messages.SUCCESS if not still and not errors else messages.WARNING)
+        for error in errors[:10]:
+            self.message_user(request, error, messages.WARNING)
 
 
 @admin.register(EmailBounce)

@@ -83,6 +83,30 @@ def email_receive(*, raw: bytes, mailbox: Mailbox | None, now: dt.datetime | Non
     return row
 
 
+def email_receive_again(*, row: InboundEmail, now: dt.datetime | None = None) -> InboundEmail:
+    """File a refused message again from its stored copy, once its cause is mended (a contact
+    created for an unknown sender, a service given to the mailbox, a rate limit passed).
+
+    Only refused messages are taken; any other row comes back unchanged, so two operators
+    pressing at once file it once (the row is locked). ValidationError when the message was
+    too large to keep a copy of: the sender must send it again.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = InboundEmail.objects.select_for_update().select_related("mailbox__service", "mailbox__team") \
+            .get(pk=row.pk)
+        if locked.outcome != Outcome.REJECTED:
+            return locked
+        raw = bytes(locked.raw or b"")
+        if not raw:
+            raise ValidationError(_("No copy of this message was kept (it was too large); ask the "
+                                    "sender to send it again."))
+        locked.reason = ""
+        _decide(locked, parse(raw), locked.mailbox, now)
+        locked.save(update_fields=["outcome", "reason", "ticket", "ticket_message"])
+    return locked
+
+
 def _as_duplicate(row: InboundEmail) -> InboundEmail:
     row.outcome = Outcome.DUPLICATE
     row.reason = _("This message was received before.")
