@@ -195,3 +195,41 @@ def test_an_html_request_keeps_its_tables_and_lists_and_nothing_unsafe(world, bo
     assert "<b>printers</b>" in description and "Thanks" in description
     for unsafe in ("<script", "steal", "onclick", "<img", "track.example", "Secret title", "color: red"):
         assert unsafe not in description, unsafe
+
+
+GMAIL_LIKE = (
+    "From: {sender}\r\nTo: desk@vuoro.test\r\nSubject: VPN\r\nMessage-ID: <g@x>\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: text/html; charset=utf-8\r\n\r\n"
+    '<div dir="ltr">Hi,<div><br></div><div>VPN &amp; Wi-Fi drop.</div><ul><li>Laptop</li></ul></div>\r\n'
+)
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_html_wrapped_in_divs_is_stored_as_html_not_as_escaped_markup(world, box):
+    row = email_receive(raw=GMAIL_LIKE.format(sender=world.requester_a.email).encode(), mailbox=box)
+    description = row.ticket.description
+    assert description.startswith("<p>") and "<li>Laptop</li>" in description
+    assert "VPN &amp; Wi-Fi drop." in description
+    assert "&lt;" not in description and "&amp;amp;" not in description
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_strangers_urgent_mail_does_not_count_as_stopping_work(world, box):
+    box.trust_importance = True
+    box.save()
+    row = email_receive(raw=mail("stranger@nowhere.test", extra="Importance: high\r\n"), mailbox=box)
+    assert row.outcome == Outcome.TICKET_CREATED and row.ticket.stops_work == "no"
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_answers_to_a_portal_ticket_go_to_the_ordinary_mailbox_not_the_outage_address(world, settings):
+    settings.VUORO_REQUESTER_MAIL = True
+    settings.DEFAULT_FROM_EMAIL = "tuki@vuoro.example"
+    Mailbox.objects.create(name="Outage", address="outage@vuoro.test", service=world.other, stops_work="yes")
+    Mailbox.objects.create(name="Desk", address="desk@vuoro.test", service=world.other)
+    ticket = f.ticket(world.requester_a, world.other)
+    ack = OutboundEmail.objects.get(key=f"requester-{ticket.pk}-received")
+    assert ack.headers["Reply-To"] == "desk@vuoro.test"

@@ -54,3 +54,55 @@ def test_while_one_poll_runs_a_second_worker_skips_the_mailbox(world, dovecot, m
     [result] = mailboxes_poll(now=NOW)
     assert inner == [[]] and result.received == 1
     assert Mailbox.objects.get(pk=box.pk).poll_lease_until is None
+
+
+def test_the_lease_is_renewed_after_each_batch_and_a_lost_lease_stops_the_poll(world, dovecot, monkeypatch):  # noqa: F811
+    box = imap_mailbox(dovecot, service=world.other)
+    monkeypatch.setattr(imap, "BATCH", 2)
+    dovecot.append(*(mail(n) for n in range(1, 7)))
+    leases = []
+    real_renew = imap.Lease.renew
+
+    def renew_then_lose(self):
+        leases.append(Mailbox.objects.get(pk=box.pk).poll_lease_until)
+        if len(leases) == 2:
+            Mailbox.objects.filter(pk=box.pk).update(poll_lease_until=timezone.now() + timedelta(seconds=60))
+        return real_renew(self)  # the second renewal finds another worker's lease
+
+    monkeypatch.setattr(imap.Lease, "renew", renew_then_lose)
+    [result] = mailboxes_poll(now=NOW)
+    assert (result.received, result.more) == (4, True)  # two batches, then it stopped
+    assert InboundEmail.objects.count() == 4 and dovecot.unseen_count() == 2
+    assert leases[0] is not None
+    assert Mailbox.objects.get(pk=box.pk).poll_lease_until is not None  # the other worker's, kept
+
+
+def test_one_mailbox_failing_unforeseen_does_not_stop_the_others(world, dovecot, monkeypatch):  # noqa: F811
+    broken = imap_mailbox(dovecot, name="A broken", address="a@example.test", service=world.other)
+    fine = imap_mailbox(dovecot, name="B fine", address="b@example.test", service=world.other)
+    real_poll = imap.mailbox_poll
+
+    def poll(**kwargs):
+        if kwargs["mailbox"].pk == broken.pk:
+            raise ValueError("unforeseen")
+        return real_poll(**kwargs)
+
+    monkeypatch.setattr(imap, "mailbox_poll", poll)
+    dovecot.append(mail(1))
+    results = {r.mailbox_id: r for r in mailboxes_poll(now=NOW)}
+    assert "ValueError: unforeseen" in results[broken.pk].error
+    assert results[fine.pk].received == 1
+    assert Mailbox.objects.get(pk=broken.pk).poll_lease_until is None
+
+
+def test_starttls_on_the_tls_port_is_refused_with_a_reason(world):
+    from django.core.exceptions import ValidationError
+
+    box = Mailbox(name="Desk", address="desk@example.test", service=world.other, imap_host="imap.example.test",
+                  imap_port=993, imap_ssl=False, imap_starttls=True)
+    try:
+        box.full_clean()
+    except ValidationError as refused:
+        assert "143" in " ".join(refused.message_dict["imap_port"])
+    else:
+        raise AssertionError("STARTTLS on port 993 was accepted")

@@ -19,8 +19,6 @@ from vuoro.tickets.models import Ticket
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
-
-
 def event(**changes) -> bytes:
     data = {"id": "call-1", "from": "+358401234567", "to": "+35891234567", "started_at": "2026-11-23T11:58:00Z",
             "duration": 0, "outcome": "missed"}
@@ -150,3 +148,11 @@ def test_the_same_call_delivered_four_times_at_once_is_one_call_and_one_ticket(p
     created = in_threads(*[receive] * 4)
     assert sorted(created) == [False, False, False, True]
     assert (Call.objects.count(), Ticket.objects.count()) == (1, 1)
+
+
+def test_tickets_read_in_the_desks_language_while_refusals_are_in_english(phone_world, settings):
+    settings.LANGUAGE_CODE = "fi"
+    ticket = Ticket.objects.get(reference=deliver(event()).json()["ticket"])
+    assert ticket.subject == "Vastaamaton puhelu numerosta +358401234567"
+    refused = deliver(event(id="call-2"), secret="wrong")
+    assert (refused.status_code, refused.json()["detail"]) == (401, "Bad signature.")

@@ -169,3 +169,24 @@ def test_a_reference_that_could_not_be_stored_is_bad_input(world, client, email_
     response = _update(client, world, {"reference": reference, "vuoro_reference": ticket.reference})
     assert response.status_code == 400
     assert not ExternalReference.objects.exists()
+
+
+def test_a_blank_or_overlong_comment_does_not_fail_the_update(world, client):
+    from vuoro.tickets.services import DESCRIPTION_MAX
+    from vuoro.webhooks.signing import sign
+
+    handoff = HandOff.objects.create(service=world.other, kind="rest", url="http://127.0.0.1:9/", secret="hs")
+    ticket = f.ticket(world.requester_a, world.other)
+    ExternalReference.objects.create(ticket=ticket, system=f"handoff-{handoff.pk}", reference="OPS-5")
+
+    def post(data):
+        body = json.dumps(data).encode()
+        stamp = int(time.time())
+        return client.post(f"/webhooks/handoff/{world.other.slug}/", data=body, content_type="application/json",
+                           HTTP_X_VUORO_TIMESTAMP=str(stamp), HTTP_X_VUORO_SIGNATURE=sign("hs", stamp, body))
+
+    assert post({"reference": "OPS-5", "status": "open", "comment": "   "}).status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.status == "open" and ticket.messages.count() == 0
+    assert post({"reference": "OPS-5", "comment": "x" * (DESCRIPTION_MAX + 500)}).status_code == 200
+    assert len(ticket.messages.get().body) < DESCRIPTION_MAX + 100

@@ -35,7 +35,6 @@ def load_channels_demo() -> int:
         _mailbox, new = Mailbox.objects.get_or_create(address=address, defaults={
             "name": name, "service": service, "team": Team.objects.filter(name=team_name).first(),
             "imap_host": "", "inbound_secret": secrets.token_urlsafe(32), "stops_work": stops_work,
-            "trust_importance": True,
         })
         created += new
     return created

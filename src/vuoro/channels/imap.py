@@ -21,7 +21,7 @@ import os
 import re
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from imaplib import IMAP4
@@ -145,8 +145,13 @@ def _receive(*, raw: bytes, mailbox: Mailbox, now: datetime | None) -> None:
     email_receive(raw=raw, mailbox=mailbox, now=now)
 
 
-def mailbox_poll(*, mailbox: Mailbox, now: datetime | None = None, budget: float = POLL_BUDGET) -> PollResult:
-    """Receive the unseen messages of one mailbox for up to ``budget`` seconds; see the guarantees."""
+def mailbox_poll(*, mailbox: Mailbox, now: datetime | None = None, budget: float = POLL_BUDGET,
+                 keep: Callable[[], bool] | None = None) -> PollResult:
+    """Receive the unseen messages of one mailbox for up to ``budget`` seconds; see the guarantees.
+
+    The budget is checked after every batch, and so is ``keep`` (the lease's renewal): a poll
+    that may not go on stops there, its mailbox left due.
+    """
     result = PollResult(mailbox_id=mailbox.pk)
     left_unseen: set[str] = set()
     deadline = time.monotonic() + budget
@@ -172,8 +177,10 @@ def mailbox_poll(*, mailbox: Mailbox, now: datetime | None = None, budget: float
                         done.append(uid)
                     _settle(server, mailbox, done)
                     result.received += len(done)
-                if time.monotonic() >= deadline:
-                    result.more = len(uids) > BATCH * 4  # known to be waiting still
+                    if time.monotonic() >= deadline or (keep is not None and not keep()):
+                        result.more = True  # the rest waits for the next poll, which comes at once
+                        break
+                if result.more:
                     break
     except (OSError, IMAP4.error, ImapToolsError, EOFError) as error:
         result.error = f"{type(error).__name__}: {error}"
@@ -185,36 +192,59 @@ def mailbox_poll(*, mailbox: Mailbox, now: datetime | None = None, budget: float
 
 def mailboxes_poll(*, now: datetime | None = None, every: float = POLL_SECONDS) -> list[PollResult]:
     """Poll every active IMAP mailbox not polled in the last ``every`` seconds and not being
-    polled by another worker (see ``_lease``)."""
+    polled by another worker (see ``Lease``). A mailbox whose poll fails in a way nobody
+    foresaw is logged and skipped, so the others are still polled."""
     at = now or timezone.now()
     due = Mailbox.objects.filter(active=True).exclude(imap_host="").exclude(
         last_polled_at__gt=at - timedelta(seconds=every),
     ).select_related("service", "team")
     results = []
     for mailbox in due:
-        lease = _lease(mailbox)
+        lease = Lease.take(mailbox)
         if lease is None:
             continue
         try:
-            results.append(mailbox_poll(mailbox=mailbox, now=now))
+            results.append(mailbox_poll(mailbox=mailbox, now=now, keep=lease.renew))
+        except Exception as error:  # noqa: BLE001 - one mailbox must not stop the others
+            log.exception("mailbox %s: poll failed", mailbox.pk)
+            Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=now or timezone.now())
+            results.append(PollResult(mailbox_id=mailbox.pk, error=f"{type(error).__name__}: {error}"))
         finally:
-            Mailbox.objects.filter(pk=mailbox.pk, poll_lease_until=lease).update(poll_lease_until=None)
+            lease.give_back()
     return results
 
 
-def _lease(mailbox: Mailbox) -> datetime | None:
-    """Claim the mailbox for one poll (a compare-and-set, so it works on SQLite too); None when
-    another worker holds it.
+@dataclass
+class Lease:
+    """A worker's claim on one mailbox while it polls, by compare-and-set (SQLite too).
 
-    Only an optimisation: a poll that outlasts its lease, or two workers that both poll, still
-    receive each message once (the unique Message-ID). A worker killed mid-poll holds the
-    mailbox until the lease runs out, ``LEASE_SECONDS`` at most.
+    Only an optimisation: two workers that both poll still receive each message once (the
+    unique Message-ID). Renewed after every batch; a worker killed mid-poll holds the mailbox
+    until the lease runs out, ``LEASE_SECONDS`` at most.
     """
-    now = timezone.now()
-    until = now + timedelta(seconds=LEASE_SECONDS)
-    free = Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now)
-    taken = Mailbox.objects.filter(free, pk=mailbox.pk).update(poll_lease_until=until)
-    return until if taken else None
+
+    mailbox_id: int
+    until: datetime
+
+    @classmethod
+    def take(cls, mailbox: Mailbox) -> "Lease | None":
+        now = timezone.now()
+        until = now + timedelta(seconds=LEASE_SECONDS)
+        free = Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now)
+        taken = Mailbox.objects.filter(free, pk=mailbox.pk).update(poll_lease_until=until)
+        return cls(mailbox.pk, until) if taken else None
+
+    def renew(self) -> bool:
+        """Still ours: pushed on by LEASE_SECONDS. False when another worker has taken it."""
+        until = timezone.now() + timedelta(seconds=LEASE_SECONDS)
+        if not Mailbox.objects.filter(pk=self.mailbox_id, poll_lease_until=self.until).update(
+                poll_lease_until=until):
+            return False
+        self.until = until
+        return True
+
+    def give_back(self) -> None:
+        Mailbox.objects.filter(pk=self.mailbox_id, poll_lease_until=self.until).update(poll_lease_until=None)
 
 
 def email_poll() -> int:

@@ -44,7 +44,8 @@ class Mailbox(models.Model):
     )
     trust_importance = models.BooleanField(
         _("urgent mail stops work"), default=False,
-        help_text=_("Mail its sender marked urgent or of high importance counts as stopping work."),
+        help_text=_("Mail its sender marked urgent or of high importance counts as stopping work, "
+                    "when the sender is a known customer (of an organisation, or with an account)."),
     )
     imap_host = models.CharField(_("IMAP host"), max_length=255, blank=True)
     imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
@@ -85,8 +86,13 @@ class Mailbox(models.Model):
         return f"{self.name} <{self.address}>"
 
     def clean(self) -> None:
+        errors = {}
         if self.service_id is None:
-            raise ValidationError({"service": _("Choose the service new requests by mail are filed under.")})
+            errors["service"] = _("Choose the service new requests by mail are filed under.")
+        if self.imap_starttls and not self.imap_ssl and self.imap_port == 993:
+            errors["imap_port"] = _("Port 993 is for IMAP over TLS; STARTTLS is offered on port 143.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Outcome(models.TextChoices):

@@ -93,8 +93,9 @@ def email_receive_again(*, row: InboundEmail, now: dt.datetime | None = None) ->
     """
     now = now or timezone.now()
     with transaction.atomic():
-        locked = InboundEmail.objects.select_for_update().select_related("mailbox__service", "mailbox__team") \
-            .get(pk=row.pk)
+        # Only the row is locked: PostgreSQL cannot lock the nullable side of an outer join.
+        locked = InboundEmail.objects.select_for_update(of=("self",)) \
+            .select_related("mailbox__service", "mailbox__team").get(pk=row.pk)
         if locked.outcome != Outcome.REJECTED:
             return locked
         raw = bytes(locked.raw or b"")
@@ -217,7 +218,7 @@ def _reply_or_create(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | 
     with answers_to(mailbox.address):
         result = ticket_create(actor=user, requester=user, service=mailbox.service, category=None,
                                subject=subject, description=description[:DESCRIPTION_MAX],
-                               stops_work=_stops_work(parsed, mailbox), affected=Affected.ME.value,
+                               stops_work=_stops_work(parsed, mailbox, user), affected=Affected.ME.value,
                                channel=Channel.EMAIL, attachments=uploads, team=mailbox.team)
     row.outcome, row.ticket = Outcome.TICKET_CREATED, result.ticket
     notes = [refused] if refused else []
@@ -228,9 +229,12 @@ def _reply_or_create(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | 
     row.reason = " ".join(notes)
 
 
-def _stops_work(parsed: ParsedEmail, mailbox: Mailbox) -> str:
-    """The triage answer for mail: the mailbox's, raised to "yes" for urgent mail if it trusts that."""
-    if mailbox.trust_importance and marked_urgent(parsed):
+def _stops_work(parsed: ParsedEmail, mailbox: Mailbox, sender: User) -> str:
+    """The triage answer for mail: the mailbox's, raised to "yes" for urgent mail if it trusts
+    that and the sender is a known customer (an organisation's, or with an account): a stranger
+    marking mail urgent must not wake anyone at night."""
+    known = sender.organisation_id is not None or sender.has_usable_password()
+    if mailbox.trust_importance and known and marked_urgent(parsed):
         return StopsWork.YES.value
     return mailbox.stops_work or StopsWork.NO.value
 
@@ -242,6 +246,9 @@ def request_body(parsed: ParsedEmail, *, note: str = "") -> str:
     lead = text_to_html(note) if note else ""
     if parsed.html.strip():
         cleaned = clean_html(HEAD_RE.sub("", parsed.html)).strip()
+        if cleaned and not cleaned.startswith("<"):
+            # Mail clients wrap text in <div>s, which are dropped: the intake must still see HTML.
+            cleaned = f"<p>{cleaned}</p>"
         if cleaned and len(lead) + len(cleaned) <= DESCRIPTION_MAX and html_to_text(cleaned):
             return lead + cleaned
     text = parsed.text.strip()

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
 from vuoro.channels.models import InboundEmail, Mailbox
 from vuoro.tickets.models import Ticket
@@ -38,8 +38,11 @@ def reply_to_headers(ticket: Ticket) -> dict[str, str]:
     address = _arriving_at.get() or getattr(ticket, "_vuoro_reply_to", None)
     if address is None:
         came = InboundEmail.objects.filter(ticket=ticket, mailbox=OuterRef("pk"))
+        # The mailbox the mail came to; else the service's ordinary one, never its outage
+        # address, where an answer would count as work stopping.
+        outage = ExpressionWrapper(Q(stops_work="yes"), output_field=BooleanField())
         address = (Mailbox.objects.filter(active=True, service_id=ticket.service_id)
-                   .annotate(came=Exists(came)).order_by("-came", "pk")
+                   .annotate(came=Exists(came), outage=outage).order_by("-came", "outage", "pk")
                    .values_list("address", flat=True).first()) or ""
         if not address:
             address = (Mailbox.objects.filter(active=True, inbound__ticket=ticket).order_by("pk")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -285,7 +285,9 @@ def webhook_receive(*, body: bytes, timestamp: str, signature: str, now: dt.date
                 outcome=event["outcome"], external_id=event["external_id"], voicemail_url=event["voicemail_url"],
             )
             if call.outcome != Outcome.ANSWERED:
-                call.ticket = _open_ticket(call)
+                # What is stored reads in the desk's language, whatever the request's.
+                with translation.override(settings.LANGUAGE_CODE):
+                    call.ticket = _open_ticket(call)
                 if call.ticket is not None:
                     call.save(update_fields=["ticket"])
     except IntegrityError:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from vuoro.accounts.selectors import system_actor
 from vuoro.tickets.models import Ticket
-from vuoro.tickets.services import message_add, ticket_change
+from vuoro.tickets.services import DESCRIPTION_MAX, message_add, ticket_change
 from vuoro.webhooks.events import handoff_payload
 from vuoro.webhooks.models import (
     DeliveryStatus,
@@ -103,13 +103,13 @@ def inbound_update(*, handoff: HandOff, reference: str, vuoro_reference: str = "
             raise PermissionDenied("no active admin to act for the external system")
         ExternalReference.objects.filter(pk=ext.pk).update(
             external_status=status[:100] if status else ext.external_status, updated_at=now)
-        note = comment
+        note = comment.strip()[:DESCRIPTION_MAX]
         ours = (handoff.status_map or {}).get(status, status) if status else ""
         if ours and ours != ticket.status:
             try:
                 ticket_change(actor=actor, ticket=ticket, status=ours)
             except ValidationError:
-                note = f"External status: {status}\n{comment}".strip()
+                note = f"External status: {status}\n{note}".strip()[:DESCRIPTION_MAX]
         if note:
             message_add(actor=actor, ticket=ticket, body=note, internal=True)
     ticket.refresh_from_db()

@@ -3,7 +3,7 @@
 import json
 import time
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
@@ -48,6 +48,8 @@ def handoff_update(request: HttpRequest, service_slug: str) -> JsonResponse:
         return JsonResponse({"error": "unknown reference"}, status=404)
     except services.ReferenceConflict as conflict:
         return JsonResponse({"error": str(conflict)}, status=409)
+    except ValidationError as refused:
+        return JsonResponse({"error": " ".join(refused.messages)}, status=400)
     except PermissionDenied:
         return JsonResponse({"error": "no active administrator can act for the external system"},
                             status=503)
