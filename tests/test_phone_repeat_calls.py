@@ -60,9 +60,10 @@ def test_three_missed_calls_from_one_number_are_one_ticket_with_two_notes(phone_
     assert list(Call.objects.values_list("ticket", flat=True)) == [ticket.pk] * 3
     written = notes(ticket)
     assert [(n.internal, n.channel) for n in written] == [(True, "phone")] * 2
-    # 22:19 and 00:59 UTC are 00:19 and 02:59 in Helsinki, the service's zone.
-    assert "Another missed call from +358401234567 at 11/24/2026 12:19 a.m." in written[0].body
-    assert "11/24/2026 2:59 a.m." in written[1].body
+    # 22:19 and 00:59 UTC are 00:19 and 02:59 in Helsinki, the service's zone; the notes read in
+    # the desk's language (Finnish), whatever language the telephony system's request asked for.
+    assert "Uusi vastaamaton puhelu numerosta +358401234567 24.11.2026 0.19" in written[0].body
+    assert "24.11.2026 2.59" in written[1].body
     events = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.CALL_LOGGED)
     assert list(events.values_list("new_value", "actor", "internal")) == [(KNOWN, None, True)] * 2
 
