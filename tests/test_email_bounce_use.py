@@ -14,7 +14,7 @@ from django.utils.html import escape
 from tests import factories as f
 from tests.test_partner_scope import night_ticket, night_world
 from vuoro.channels.models import EmailBounce, Mailbox, Outcome
-from vuoro.channels.selectors import bounce_for_address, requester_bounce
+from vuoro.channels.selectors import bounce_stopping_mail, requester_bounce
 from vuoro.channels.services import email_receive
 from vuoro.notify.models import OutboundEmail
 from vuoro.tickets.models import Message, Status, Ticket
@@ -274,13 +274,14 @@ def test_the_warning_costs_the_same_queries_however_many_bounces_and_messages(wo
 # The selector ------------------------------------------------------------------------------
 
 
-def test_bounce_for_address_is_the_newest_permanent_one_since_a_time(world, mailbox):
+def test_the_stopping_bounce_is_the_newest_permanent_one_of_the_window(world, mailbox):
+    bounced(mailbox, "gone@customer.example", "5.1.1", ago=dt.timedelta(days=40), tag="too-old")
     old = bounced(mailbox, "gone@customer.example", "5.1.1", ago=dt.timedelta(days=3), tag="old")
     new = bounced(mailbox, "gone@customer.example", "5.1.2", ago=dt.timedelta(days=2), tag="new")
     bounced(mailbox, "gone@customer.example", "4.2.2", ago=dt.timedelta(days=1), tag="temporary")
+    bounced(mailbox, "stale@customer.example", "5.1.1", ago=dt.timedelta(days=40), tag="stale")
     now = timezone.now()
 
-    assert bounce_for_address(address="Gone@Customer.Example", since=now - dt.timedelta(days=4)) == new
-    assert bounce_for_address(address="gone@customer.example", since=old.at) == new
-    assert bounce_for_address(address="gone@customer.example", since=now - dt.timedelta(days=1)) is None
-    assert bounce_for_address(address="other@customer.example", since=now - dt.timedelta(days=4)) is None
+    assert bounce_stopping_mail(address="Gone@Customer.Example", now=now) == new != old
+    assert bounce_stopping_mail(address="stale@customer.example", now=now) is None
+    assert bounce_stopping_mail(address="other@customer.example", now=now) is None

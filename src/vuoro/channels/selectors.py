@@ -27,11 +27,6 @@ def _permanent(addresses: Iterable[str], since: datetime) -> QuerySet[EmailBounc
             .order_by("-at", "-pk"))
 
 
-def bounce_for_address(*, address: str, since: datetime) -> EmailBounce | None:
-    """The newest permanent bounce for ``address`` reported at or after ``since``; None if none."""
-    return _permanent([address], since).first()
-
-
 def mail_stopping_bounces(*, addresses: Iterable[str], now: datetime) -> dict[str, EmailBounce]:
     """For each of ``addresses`` that must not be mailed now, the bounce that stops it.
 
