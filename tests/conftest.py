@@ -36,13 +36,46 @@ def fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def fresh_counters(request, django_db_blocker):
+    """PostgreSQL counters are sequences (vuoro.core.counters) that a committed test leaves
+    behind and flushing the tables does not reset: drop them after such a test."""
+    yield
+    committed = request.node.get_closest_marker("django_db")
+    if not (committed and committed.kwargs.get("transaction")) and "transactional_db" not in request.fixturenames \
+            and "live_server" not in request.fixturenames:
+        return
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT relname FROM pg_class WHERE relkind = 'S' AND relname LIKE 'vuoro\\_%'")
+            for (name,) in cursor.fetchall():
+                cursor.execute(f'DROP SEQUENCE IF EXISTS "{name}"')
+
+
+@pytest.fixture(autouse=True)
+def reactions_inline(settings):
+    """Deferred reactions to domain events (mail, webhooks) run inside the change's transaction,
+    through the same reaction code the worker runs, so a test sees a change's whole effect.
+    The worker path is tested with this off (tests/test_reactions.py) and by every test that
+    runs a real ``vuoro worker``."""
+    settings.VUORO_REACT_INLINE = True
+
+
+@pytest.fixture(autouse=True)
 def fresh_compiled_calendars():
-    """Compiled calendars are cached by row id and version; test rollbacks reuse both."""
+    """Compiled calendars are cached by row id and version, and configuration per process;
+    test rollbacks reuse ids and versions without the saves that would clear them."""
     from vuoro.calendars import selectors
+    from vuoro.core import config_cache
 
     selectors._compiled.cache_clear()
+    config_cache.clear()
     yield
     selectors._compiled.cache_clear()
+    config_cache.clear()
 
 
 @pytest.fixture

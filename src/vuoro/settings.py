@@ -236,6 +236,9 @@ VUORO_ATTACHMENT_ALLOWED_TYPES = [
     "text/calendar",
 ]
 VUORO_PAGE_SIZE = 50
+# Deferred reactions to domain events (mail, webhooks) run in the worker after the change
+# committed; inline, they run inside the change's transaction (the test suite's default).
+VUORO_REACT_INLINE = env_bool("VUORO_REACT_INLINE", False)
 VUORO_WORKER_STALE_SECONDS = 30
 
 LOGGING = {

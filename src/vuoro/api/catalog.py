@@ -12,6 +12,7 @@ from vuoro.accounts.models import User
 from vuoro.api import presenters
 from vuoro.api.schemas import CategoryOut, ErrorOut, ServiceOut, Slug
 from vuoro.catalog.models import Category, FormField, Service
+from vuoro.core import config_cache
 
 router = Router(tags=["catalog"])
 
@@ -29,7 +30,8 @@ def services_offered_to(user: User) -> QuerySet[Service]:
 
 def service_for_intake(slug: str) -> Service:
     """The service named by ``slug``; whether it takes this request is the intake's to say."""
-    service = Service.objects.filter(slug=slug).first()
+    service = config_cache.cached(("api.service", slug), lambda: Service.objects.select_related(
+        "calendar", "default_team").filter(slug=slug).first())
     if service is None:
         raise ValidationError({"service": [_("There is no service with this short name.")]})
     return service
@@ -39,8 +41,8 @@ def category_for_intake(service: Service, slug: str | None) -> Category | None:
     """The service's category named by ``slug``, with its form fields loaded once."""
     if not slug:
         return None
-    category = (Category.objects.filter(service=service, slug=slug)
-                .prefetch_related("fields").first())
+    category = config_cache.cached(("api.category", service.pk, slug), lambda: (
+        Category.objects.filter(service=service, slug=slug).prefetch_related("fields").first()))
     if category is None:
         raise ValidationError({"category": [_("The service has no category with this short name.")]})
     return category

@@ -6,3 +6,13 @@ class CoverageConfig(AppConfig):
     name = "vuoro.coverage"
     label = "coverage"
     verbose_name = _("Out-of-hours coverage")
+
+    def ready(self) -> None:
+        from vuoro.coverage import reactions
+
+        reactions.connect()
+
+        from vuoro.core.config_cache import watch
+        from vuoro.coverage.models import ServiceCoverage
+
+        watch(ServiceCoverage)

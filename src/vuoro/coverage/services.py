@@ -1,19 +1,19 @@
 """The out-of-hours decision at intake, and routing the ticket to the partner when it handles it."""
 
 import datetime as dt
-import logging
 from enum import StrEnum
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F
 
 from vuoro.calendars.selectors import business_calendar_for
 from vuoro.catalog.models import Service
+from vuoro.core import config_cache, events
 from vuoro.coverage.decide import Action, HandledBy, decide
 from vuoro.coverage.models import CoverageModel, DecisionReason, OutOfHoursDecision, ServiceCoverage
 from vuoro.tickets.models import EventKind, Ticket, TicketEvent
 
-logger = logging.getLogger(__name__)
+PAGE_WANTED = "ticket.page_wanted"  # payload: policy_id, reason
 
 
 def _coverage(service: Service) -> ServiceCoverage | None:
@@ -26,15 +26,16 @@ def _coverage(service: Service) -> ServiceCoverage | None:
 def coverage_decide_at_intake(*, ticket: Ticket, at: dt.datetime) -> OutOfHoursDecision:
     """Decide and store what happens to a new ticket out of hours; one row per ticket.
 
-    Runs inside the intake transaction: one SELECT (the service, its calendar and coverage) and
-    one INSERT, plus compiling a calendar the process has not seen yet. When the partner handles
+    Runs inside the intake transaction: the service, its calendar and coverage come from the
+    configuration cache; one INSERT, plus compiling a calendar the process has not seen yet. When the partner handles
     the ticket now, it moves to the partner team, unassigned, with internal history rows (one
     UPDATE and one INSERT more). Called once per ticket; a second call fails on the
     one-row-per-ticket constraint rather than deciding twice.
     """
-    service = Service.objects.select_related(
-        "calendar", "coverage__partner_team", "coverage__out_of_hours_calendar"
-    ).get(pk=ticket.service_id)
+    service = config_cache.cached(("coverage.service", ticket.service_id), lambda: (
+        Service.objects.select_related(
+            "calendar", "coverage__partner_team", "coverage__out_of_hours_calendar",
+        ).get(pk=ticket.service_id)))
     coverage = _coverage(service)
     model = coverage.model if coverage is not None else CoverageModel.NONE
     hours = business_calendar_for(service.calendar)
@@ -61,16 +62,13 @@ def coverage_decide_at_intake(*, ticket: Ticket, at: dt.datetime) -> OutOfHoursD
 
 
 def _page_desk_on_call(ticket: Ticket, coverage: ServiceCoverage | None, at: dt.datetime) -> None:
-    """Page the service's escalation policy; a service without one is left to the desk queue."""
+    """Ask for a page by the service's escalation policy (``ticket.page_wanted``, opened inline
+    by the paging app); a service without a policy is left to the desk queue."""
     if coverage is None or coverage.escalation_policy_id is None:
         return
-    from vuoro.paging.services import page_open
-
-    try:
-        page_open(ticket=ticket, policy=coverage.escalation_policy, now=at,
-                  reason=str(DecisionReason.URGENT_CRITICAL.label))
-    except ValidationError:  # a policy that cannot run must not lose the request
-        logger.exception("Could not page for ticket %s", ticket.reference)
+    events.publish(PAGE_WANTED, at=at, ticket_id=ticket.pk, subject=ticket,
+                   policy_id=coverage.escalation_policy_id,
+                   reason=str(DecisionReason.URGENT_CRITICAL.label))
 
 
 def _route_to_partner(ticket: Ticket, team, at: dt.datetime) -> None:  # type: ignore[no-untyped-def]

@@ -136,10 +136,12 @@ def agent_mail_new_ticket(*, ticket: Ticket, actor: User | None, now: datetime) 
                   actor=actor, now=now)
 
 
-def agent_mail_assigned(*, ticket: Ticket, actor: User, now: datetime) -> int:
-    """The ticket was assigned to someone other than the person who assigned it; one per change."""
-    event = (TicketEvent.objects.filter(ticket=ticket, field="assignee")
-             .order_by("-pk").values_list("pk", flat=True).first())
+def agent_mail_assigned(*, ticket: Ticket, actor: User, now: datetime,
+                        history_id: int | None = None) -> int:
+    """The ticket was assigned to someone other than the person who assigned it; one per change
+    (``history_id``: the change's history row; the latest assignee row when not given)."""
+    event = history_id or (TicketEvent.objects.filter(ticket=ticket, field="assignee")
+                           .order_by("-pk").values_list("pk", flat=True).first())
     return _write(ticket=ticket, cause="assigned", tag=f"assigned-{event}",
                   people=_told(ticket, team_too=False), actor=actor, now=now)
 

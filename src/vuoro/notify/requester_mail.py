@@ -125,11 +125,12 @@ def requester_mail_reply(*, ticket: Ticket, message: Message, now: datetime) -> 
                            "author": message.author.display_name()}, now=now)
 
 
-def requester_mail_status(*, ticket: Ticket, now: datetime) -> int:
-    """The ticket now waits for the requester or is resolved; one mail per status change."""
+def requester_mail_status(*, ticket: Ticket, now: datetime, history_id: int | None = None) -> int:
+    """The ticket now waits for the requester or is resolved; one mail per status change
+    (``history_id``: the change's history row; the latest status row when not given)."""
     if ticket.status not in STATUSES_TOLD:
         return 0
-    event = (TicketEvent.objects.filter(ticket=ticket, field="status")
-             .order_by("-pk").values_list("pk", flat=True).first())
+    event = history_id or (TicketEvent.objects.filter(ticket=ticket, field="status")
+                           .order_by("-pk").values_list("pk", flat=True).first())
     return _write(ticket=ticket, cause=f"status-{event}", template=f"status_{ticket.status}",
                   context={}, now=now)

@@ -6,3 +6,8 @@ class PagingConfig(AppConfig):
     name = "vuoro.paging"
     label = "paging"
     verbose_name = _("Paging and escalation")
+
+    def ready(self) -> None:
+        from vuoro.paging import reactions
+
+        reactions.connect()

@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class SlaConfig(AppConfig):
     name = "vuoro.sla"
     label = "sla"
+
+    def ready(self) -> None:
+        from vuoro.sla import reactions
+
+        reactions.connect()
+
+        from vuoro.core.config_cache import watch
+        from vuoro.sla.models import SlaPolicy
+
+        watch(SlaPolicy)

@@ -4,19 +4,21 @@ from vuoro.calendars.businesstime import BusinessCalendar
 from vuoro.calendars.models import Calendar
 from vuoro.calendars.selectors import business_calendar_for
 from vuoro.catalog.models import Service
+from vuoro.core import config_cache
 from vuoro.sla.models import ClockKind, SlaPolicy
 
 
 def policy_for(service: Service | int, priority: str) -> SlaPolicy | None:
     """The service's policy for ``priority``, else its catch-all policy, else None (no SLA).
 
-    One query; the policy's calendar and the service's calendar come with it.
+    Cached per process (core.config_cache); the policy's calendar and the service's calendar
+    come with it.
     """
     service_id = service if isinstance(service, int) else service.pk
-    candidates = list(
+    candidates = config_cache.cached(("sla.policies", service_id, priority), lambda: list(
         SlaPolicy.objects.filter(service_id=service_id, priority__in=[priority, ""])
         .select_related("calendar", "service__calendar")
-    )
+    ))
     exact = [p for p in candidates if p.priority == priority]
     fallback = [p for p in candidates if not p.priority]
     return (exact or fallback or [None])[0]

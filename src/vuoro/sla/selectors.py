@@ -10,9 +10,13 @@ from vuoro.tickets.models import Ticket
 
 
 def ticket_clocks(*, ticket: Ticket) -> list[SlaClock]:
-    """The ticket's clocks, first response before resolution; one query."""
+    """The ticket's clocks, first response before resolution; one query, none when the clocks
+    were just started on this very ticket object (``clocks_start`` leaves them on it)."""
     order = {ClockKind.FIRST_RESPONSE: 0, ClockKind.RESOLUTION: 1}
-    return sorted(SlaClock.objects.filter(ticket=ticket).select_related("calendar"), key=lambda c: order.get(c.kind, 2))
+    started = getattr(ticket, "_started_sla_clocks", None)
+    clocks = started if started is not None else (
+        SlaClock.objects.filter(ticket=ticket).select_related("calendar"))
+    return sorted(clocks, key=lambda c: order.get(c.kind, 2))
 
 
 def first_response_due(*, ticket: Ticket) -> dt.datetime | None:

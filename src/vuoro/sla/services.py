@@ -48,13 +48,17 @@ def clocks_start(*, ticket: Ticket, at: dt.datetime) -> list[SlaClock]:
     policy = policy_for(ticket.service_id, ticket.priority)
     targets = policy_targets(policy)
     if policy is None or not targets:
-        return []
-    calendar = compiled_calendar(policy_calendar(policy))
-    clocks = [_new_clock(ticket, policy, kind, seconds) for kind, seconds in targets.items()]
-    events = [clock_moves.start(clock, calendar, at) for clock in clocks]
-    SlaClock.objects.bulk_create(clocks)
-    SlaClockEvent.objects.bulk_create(events)
-    _keep_due(ticket, clocks)
+        clocks: list[SlaClock] = []
+    else:
+        calendar = compiled_calendar(policy_calendar(policy))
+        clocks = [_new_clock(ticket, policy, kind, seconds) for kind, seconds in targets.items()]
+        events = [clock_moves.start(clock, calendar, at) for clock in clocks]
+        SlaClock.objects.bulk_create(clocks)
+        SlaClockEvent.objects.bulk_create(events)
+        _keep_due(ticket, clocks)
+    # The new ticket's clocks are known: the intake's answer reads them without another query
+    # (``selectors.ticket_clocks``); the ORM's own caches are left alone.
+    ticket._started_sla_clocks = clocks  # type: ignore[attr-defined]
     return clocks
 
 

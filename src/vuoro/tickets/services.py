@@ -10,20 +10,18 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vuoro.accounts.models import DESK_ROLES, AssignmentStrategy, Team, User
 from vuoro.catalog.forms import validate_answers
 from vuoro.catalog.models import Category, RoutingRule, Service
+from vuoro.core import config_cache
+from vuoro.core import events as domain_events
 from vuoro.core.sanitize import body_to_html
-from vuoro.coverage.services import Fact, coverage_decide_at_intake, ooh_record
-from vuoro.notify import agent_mail, requester_mail
-from vuoro.paging.services import pages_resolve_for_ticket
-from vuoro.sla import services as sla
-from vuoro.tickets import access, priority
+from vuoro.tickets import access, priority, turns
 from vuoro.tickets.attachments import CheckedUpload
 from vuoro.tickets.models import (
     ACTIVE_STATUSES,
@@ -33,12 +31,17 @@ from vuoro.tickets.models import (
     EventKind,
     Message,
     PriorityMatrixCell,
-    ReferenceCounter,
     Status,
     Ticket,
     TicketEvent,
 )
-from vuoro.webhooks.events import webhook_event
+
+# The domain events the ticket services publish (vuoro.core.events); the apps that react to a
+# ticket subscribe to them in their AppConfig.ready, so this module imports none of them.
+TICKET_CREATED = "ticket.created"
+TICKET_CHANGED = "ticket.changed"  # payload: changed fields, previous status and priority
+TICKET_RESOLVED = "ticket.resolved"
+MESSAGE_ADDED = "message.added"  # payload: message_id, previous status, first response
 
 SUBJECT_MAX = 200
 DESCRIPTION_MAX = 100_000
@@ -50,56 +53,65 @@ class IntakeResult:
     created: bool  # False when an Idempotency-Key matched an earlier request
 
 
-def _next_reference(now) -> str:  # type: ignore[no-untyped-def]
-    """Take the year's next number in one statement (the row lock lasts until commit)."""
+def _next_reference(now: datetime) -> str:
+    """The year's next ticket number (``tickets.turns``: no row held until commit)."""
     year = now.astimezone(timezone.get_default_timezone()).year
-    table = ReferenceCounter._meta.db_table
-    with connection.cursor() as cursor:
-        for _attempt in range(2):
-            cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last", [year])
-            row = cursor.fetchone()
-            if row is not None:
-                return f"{settings.VUORO_TICKET_PREFIX}-{year}-{row[0]:06d}"
-            ReferenceCounter.objects.get_or_create(year=year)
-    raise RuntimeError("could not take a ticket number")
+    return f"{settings.VUORO_TICKET_PREFIX}-{year}-{turns.reference_number(year):06d}"
 
 
 def priority_matrix() -> dict[tuple[str, str], str]:
-    return {(c.impact, c.urgency): c.priority for c in PriorityMatrixCell.objects.all()}
+    """The impact × urgency grid as configured (cached per process, see core.config_cache)."""
+    return config_cache.cached("tickets.priority_matrix", lambda: {
+        (c.impact, c.urgency): c.priority for c in PriorityMatrixCell.objects.all()})
+
+
+def _routing(service_id: int) -> tuple[list[tuple[int | None, Team]], Team | None]:
+    """The service's routing rules, most specific first, and its default team (cached)."""
+    def compute() -> tuple[list[tuple[int | None, Team]], Team | None]:
+        rules = RoutingRule.objects.filter(service_id=service_id).select_related("team")
+        ordered = sorted(rules, key=lambda r: (r.category_id is None, r.order, r.id))
+        service = Service.objects.select_related("default_team").get(pk=service_id)
+        return [(r.category_id, r.team) for r in ordered], service.default_team
+
+    return config_cache.cached(("tickets.routing", service_id), compute)
 
 
 def route_team(service: Service, category: Category | None) -> Team | None:
     """The most specific routing rule's team, else the service's default team."""
-    rules = RoutingRule.objects.filter(service=service).filter(
-        Q(category__isnull=True) | Q(category=category)
-    )
-    best = sorted(rules, key=lambda r: (r.category_id is None, r.order, r.id))
-    if best:
-        return best[0].team
-    return service.default_team
+    rules, default_team = _routing(service.pk)
+    category_id = category.pk if category is not None else None
+    for rule_category, team in rules:
+        if rule_category is None or rule_category == category_id:
+            return team
+    return default_team
+
+
+def _members(team_id: int) -> list[User]:
+    """The team's active desk members by id (cached; a change of team or role clears it)."""
+    return config_cache.cached(("tickets.members", team_id), lambda: list(
+        User.objects.filter(teams=team_id, is_active=True, role__in=DESK_ROLES).order_by("id")))
 
 
 def pick_assignee(team: Team | None) -> User | None:
-    """Automatic assignment within a team; locks the team row so two intakes take turns."""
+    """Automatic assignment within a team, without a row held until commit.
+
+    Round robin takes the team's next turn number (``tickets.turns``: a PostgreSQL sequence per
+    team, or one short counter update on SQLite, where writers take turns anyway); least open
+    counts open tickets through the (assignee, status, created) index. Two concurrent intakes
+    may then both find the same person least loaded; turns are never taken twice.
+    """
     if team is None or team.assignment_strategy == AssignmentStrategy.MANUAL:
         return None
-    team = Team.objects.select_for_update().get(pk=team.pk)
-    members = list(team.members.filter(is_active=True, role__in=DESK_ROLES).order_by("id"))
+    members = _members(team.pk)
     if not members:
         return None
     if team.assignment_strategy == AssignmentStrategy.LEAST_OPEN:
-        # Counts open tickets only, through the (assignee, status, created) index.
         load = dict(
             Ticket.objects.filter(assignee__in=members, status__in=ACTIVE_STATUSES)
             .values_list("assignee_id").annotate(n=Count("id")).order_by()
         )
-        chosen = min(members, key=lambda m: (load.get(m.id, 0), m.id))
-    else:
-        after = team.last_assigned_id
-        later = [m for m in members if after is not None and m.id > after]
-        chosen = later[0] if later else members[0]
-    Team.objects.filter(pk=team.pk).update(last_assigned=chosen)
-    return chosen
+        return min(members, key=lambda m: (load.get(m.id, 0), m.id))
+    return members[turns.team_turn(team.pk) % len(members)]
 
 
 def _record(ticket: Ticket, actor: User | None, kind: str, field: str = "", old: Any = "",
@@ -145,6 +157,13 @@ def _store_attachments(ticket: Ticket, message: Message | None, actor: User | No
     return stored
 
 
+def _offered_to(service: Service, organisation_id: int) -> bool:
+    """A service offered to no organisation in particular is offered to all (cached)."""
+    offered = config_cache.cached(("tickets.offered", service.pk), lambda: frozenset(
+        service.organisations.values_list("pk", flat=True)))
+    return not offered or organisation_id in offered
+
+
 def check_intake(*, requester: User, service: Service, category: Category | None, subject: str,
                  description: str, stops_work: str, affected: str,
                  form_answers: dict[str, Any]) -> dict[str, Any]:
@@ -159,9 +178,7 @@ def check_intake(*, requester: User, service: Service, category: Category | None
         errors["description"] = [_("The description is too long.")]
     if not service.active:
         errors["service"] = [_("This service does not take new requests.")]
-    elif requester.organisation_id and service.organisations.exists() and not service.organisations.filter(
-        pk=requester.organisation_id
-    ).exists():
+    elif requester.organisation_id and not _offered_to(service, requester.organisation_id):
         errors["service"] = [_("This service is not offered to your organisation.")]
     if category is not None and (category.service_id != service.pk or not category.active):
         errors["category"] = [_("Choose a category of the chosen service.")]
@@ -249,11 +266,8 @@ def ticket_create(*, actor: User | None, requester: User, service: Service,
                                           new_value=_shown(assignee), internal=True, created_at=now))
             TicketEvent.objects.bulk_create(events)
             _store_attachments(ticket, None, creator, attachments or [], False, now)
-            sla.clocks_start(ticket=ticket, at=now)
-            coverage_decide_at_intake(ticket=ticket, at=now)
-            requester_mail.requester_mail_received(ticket=ticket, now=now)
-            agent_mail.agent_mail_new_ticket(ticket=ticket, actor=creator, now=now)
-            webhook_event(event="ticket.created", ticket=ticket, now=now)
+            domain_events.publish(TICKET_CREATED, at=now, ticket_id=ticket.pk, subject=ticket,
+                           actor=creator, actor_id=creator.pk)
     except IntegrityError:
         if idempotency_key:
             earlier = Ticket.objects.filter(created_by=creator, idempotency_key=idempotency_key).first()
@@ -311,11 +325,10 @@ def message_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
             changed.append("first_response_at")
         ticket.updated_at = now
         ticket.save(update_fields=changed)
-        sla.clocks_follow_ticket(ticket=ticket, at=now, previous_status=previous_status,
-                                 previous_priority=ticket.priority,
-                                 first_response="first_response_at" in changed)
-        requester_mail.requester_mail_reply(ticket=ticket, message=message, now=now)
-        agent_mail.agent_mail_message(ticket=ticket, message=message, now=now)
+        domain_events.publish(MESSAGE_ADDED, at=now, ticket_id=ticket.pk, subject=ticket, actor=actor,
+                       actor_id=actor.pk, message_id=message.pk, previous_status=previous_status,
+                       previous_priority=ticket.priority,
+                       first_response="first_response_at" in changed)
     return message
 
 
@@ -365,6 +378,7 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
         now = timezone.now()
         previous_status, previous_priority = ticket.status, ticket.priority
         changed: list[str] = []
+        history: dict[str, int] = {}  # field → its history row, for the reactions
         for field, value in changes.items():
             old = getattr(ticket, field)
             if field in RELATIONS:
@@ -376,7 +390,8 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
                     continue
                 setattr(ticket, field, value)
                 internal = field in ("team", "assignee")
-                _record(ticket, actor, EventKind.CHANGED, field, _shown(old), _shown(value), internal, now)
+                row = _record(ticket, actor, EventKind.CHANGED, field, _shown(old), _shown(value), internal, now)
+                history[field] = row.pk
                 changed.append(field)
                 continue
             if value == old:
@@ -398,7 +413,7 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
                     changed += ["resolved_at", "closed_at"]
             setattr(ticket, field, value)
             kind = EventKind.REOPENED if field == "status" and old in (Status.RESOLVED, Status.CLOSED) else EventKind.CHANGED
-            _record(ticket, actor, kind, field, old, value, False, now)
+            history[field] = _record(ticket, actor, kind, field, old, value, False, now).pk
             changed.append(field)
         category_problem = _keep_category_in_service(ticket, actor, changes, changed, now)
         if category_problem:
@@ -414,24 +429,15 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
         if changed:
             ticket.updated_at = now
             ticket.save(update_fields=sorted(set(changed) | {"updated_at"}))
-            sla.clocks_follow_ticket(ticket=ticket, at=now, previous_status=previous_status,
-                                     previous_priority=previous_priority,
-                                     service_changed="service" in changed)
+            domain_events.publish(
+                TICKET_CHANGED, at=now, ticket_id=ticket.pk, subject=ticket, actor=actor,
+                actor_id=actor.pk, changed=sorted(set(changed)), status=ticket.status,
+                previous_status=previous_status, previous_priority=previous_priority,
+                service_changed="service" in changed, history=history)
             if ticket.status == Status.RESOLVED and previous_status != Status.RESOLVED:
-                _on_resolved(ticket, actor, now)
-            if "status" in changed:
-                requester_mail.requester_mail_status(ticket=ticket, now=now)
-            if "assignee" in changed:
-                agent_mail.agent_mail_assigned(ticket=ticket, actor=actor, now=now)
-            webhook_event(event="ticket.updated", ticket=ticket, now=now)
+                domain_events.publish(TICKET_RESOLVED, at=now, ticket_id=ticket.pk, subject=ticket,
+                               actor=actor, actor_id=actor.pk)
     return [c for c in changed if c in CHANGEABLE]
-
-
-def _on_resolved(ticket: Ticket, actor: User, now: datetime) -> None:
-    """What follows a resolution, inside the same transaction."""
-    ooh_record(ticket_id=ticket.pk, fact=Fact.RESOLVED, at=now, user=actor)
-    pages_resolve_for_ticket(ticket=ticket, by=actor, now=now)
-    webhook_event(event="ticket.resolved", ticket=ticket, now=now)
 
 
 def tickets_bulk_change(*, actor: User, tickets: list[Ticket], **changes: Any) -> dict[str, list[str]]:

@@ -2,7 +2,8 @@
 
 The scheduler thread runs the SLA scan, the stuck-send watchdogs, the outbox and webhook
 senders every ``VUORO_SCAN_INTERVAL`` seconds (default 1), and looks for on-call gaps every ten
-minutes. The mail thread polls due IMAP mailboxes on the same interval and again at once while
+minutes. The reactor thread runs the deferred reactions to domain events (mail and webhooks
+about ticket changes) every ``VUORO_PAGE_INTERVAL`` and back to back while events wait. The mail thread polls due IMAP mailboxes on the same interval and again at once while
 mail keeps arriving. The
 pager thread drives due pages and the sender thread sends their notifications, each every
 ``VUORO_PAGE_INTERVAL`` seconds (default 0.1) and at once again while it finds work, so a page
@@ -24,6 +25,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from vuoro.channels.imap import email_poll
+from vuoro.core.events import react_due
 from vuoro.core.models import WorkerHeartbeat
 from vuoro.notify.sender import (
     recover_stuck_messages,
@@ -157,6 +159,9 @@ class Command(DbWorkerCommand):
                                                 name=name, daemon=True))
             threads.append(threading.Thread(target=_while_busy(scan_interval(), stop, MAIL_STEP),
                                             name="vuoro-mail", daemon=True))
+            # Reactions to domain events (mail, webhooks) leave within a page interval too.
+            threads.append(threading.Thread(target=_while_busy(page_interval, stop, react_due),
+                                            name="vuoro-reactor", daemon=True))
         for thread in threads:
             thread.start()
         try:

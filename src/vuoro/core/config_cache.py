@@ -1,0 +1,113 @@
+"""Configuration read on every request, cached per process and dropped when it changes.
+
+Services, categories and their forms, routing rules, the priority matrix, SLA policies,
+coverage and team members change rarely but are read by every intake. ``cached(key, compute)``
+keeps ``compute()``'s value per process. Apps name the models their cached values come from
+with ``watch``; saving or deleting one of them (or changing a watched many-to-many) clears this
+process's cache at once and bumps the ``ConfigVersion`` row in the same transaction. Every
+other process compares that row at most every ``VUORO_CONFIG_CHECK_SECONDS`` (default 1 s)
+and drops its cache when it moved: a change is seen everywhere within that time.
+
+Guarantees and limits: cached values are shared between threads and must not be changed by
+their readers. Writes that bypass model signals (``QuerySet.update``, ``bulk_create``) do not
+clear the cache; configuration is written through the admin and services, which save rows.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Model
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from vuoro.core.models import ConfigVersion
+
+T = TypeVar("T")
+
+_values: dict[Hashable, Any] = {}
+_lock = threading.Lock()
+_state = {"version": None, "checked_at": float("-inf")}
+
+
+def _check_seconds() -> float:
+    return float(getattr(settings, "VUORO_CONFIG_CHECK_SECONDS", 1.0))
+
+
+def clear() -> None:
+    """Drop this process's cached configuration (tests call it between tests)."""
+    with _lock:
+        _values.clear()
+        _state["checked_at"] = float("-inf")
+
+
+def _stored_version() -> int:
+    return ConfigVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+
+
+def _fresh() -> None:
+    now = time.monotonic()
+    if now - _state["checked_at"] < _check_seconds():
+        return
+    version = _stored_version()
+    with _lock:
+        if version != _state["version"]:
+            _values.clear()
+            _state["version"] = version
+        _state["checked_at"] = now
+
+
+def cached(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``'s value for ``key``, from this process's cache while the config is unchanged."""
+    _fresh()
+    try:
+        return _values[key]  # type: ignore[no-any-return]
+    except KeyError:
+        value = compute()
+        _values[key] = value
+        return value
+
+
+def config_changed() -> None:
+    """Clear the cache here now and, through the version row, everywhere within a second."""
+    _values.clear()
+    if not ConfigVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        ConfigVersion.objects.get_or_create(pk=1, defaults={"version": 1})
+    # A value computed inside the changing transaction may hold what has not committed yet.
+    transaction.on_commit(_values.clear)
+
+
+def _on_change(sender: type[Model], **kwargs: Any) -> None:
+    fields = kwargs.get("update_fields")
+    ignored = _ignored_fields.get(sender, frozenset())
+    if fields is not None and ignored and set(fields) <= ignored:
+        return
+    if kwargs.get("raw"):  # fixtures loading
+        return
+    config_changed()
+
+
+_ignored_fields: dict[type[Model], frozenset[str]] = {}
+
+
+def watch(*models: type[Model], ignore_fields: Iterable[str] = ()) -> None:
+    """Clear cached configuration when a row of ``models`` is saved or deleted.
+
+    A save naming only ``ignore_fields`` in ``update_fields`` (a user's last sign-in time) is
+    not a configuration change. Many-to-many ``through`` models may be passed too.
+    """
+    for model in models:
+        _ignored_fields[model] = frozenset(ignore_fields)
+        uid = f"config_cache:{model._meta.label}"
+        post_save.connect(_on_change, sender=model, dispatch_uid=uid + ":save", weak=False)
+        post_delete.connect(_on_change, sender=model, dispatch_uid=uid + ":delete", weak=False)
+        m2m_changed.connect(_on_m2m, sender=model, dispatch_uid=uid + ":m2m", weak=False)
+
+
+def _on_m2m(sender: type[Model], action: str, **kwargs: Any) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        config_changed()
