@@ -52,6 +52,8 @@ def web(django_db_setup, tmp_path_factory):
                      VUORO_BODY_DEADLINE="2", VUORO_HEADER_TIMEOUT="2",
                      VUORO_MAX_BODY_BYTES=str(MAX_BODY)) as process:
         process.home = home
+        for _ in range(4):  # each gunicorn worker loads the URLs and the API on its first hit
+            timed_get(process, "/api/v1/calendars")
         yield process
         print(f"\npeak RSS of the web process: {process.peak_rss_mb():.0f} MB")
 

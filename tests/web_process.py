@@ -7,7 +7,6 @@ their rows.
 """
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_worker_process import database_url_of_test_db
+from tests.worker_harness import stop
 
 REPO = Path(__file__).resolve().parent.parent
 START_SECONDS = 30
@@ -113,11 +113,5 @@ def web_process(log_dir: Path, **env: str) -> Iterator[WebProcess]:
             time.sleep(0.1)
         yield web
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
         log.close()
