@@ -188,7 +188,12 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips a client's own):
+# requests it marks "https" are secure. On by default with VUORO_PRODUCTION.
+if env_bool("VUORO_TRUST_X_FORWARDED_PROTO", PRODUCTION):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxy's X-Forwarded-Host names the site (only if the proxy sets it itself).
+USE_X_FORWARDED_HOST = env_bool("VUORO_USE_X_FORWARDED_HOST", False)
 
 EMAIL_BACKEND = os.environ.get(
     "VUORO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
@@ -214,6 +219,11 @@ VUORO_IMAP_CA_FILE = os.environ.get("VUORO_IMAP_CA_FILE", "")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Request bodies under `vuoro serve` (core.http_limits): largest accepted body (413 beyond),
+# seconds a client may send nothing while sending one, and seconds to send it whole (408).
+VUORO_MAX_BODY_BYTES = int(os.environ.get("VUORO_MAX_BODY_BYTES", str(DATA_UPLOAD_MAX_MEMORY_SIZE)))
+VUORO_BODY_READ_TIMEOUT = float(os.environ.get("VUORO_BODY_READ_TIMEOUT", "10"))
+VUORO_BODY_DEADLINE = float(os.environ.get("VUORO_BODY_DEADLINE", "60"))
 
 # Vuoro's own knobs.
 VUORO_TICKET_PREFIX = os.environ.get("VUORO_TICKET_PREFIX", "VUO")

@@ -9,6 +9,11 @@ The calendar is compiled, one local year at a time, into sorted, merged, half-op
 UTC seconds with a running total of open seconds before each span. Every question is then a
 binary search, so a due date 500 business hours ahead costs what one 2 hours ahead costs.
 
+Answers never depend on what was asked before: a compiled calendar grows its range of years as
+questions need it, but every limit ("not open enough within 30 years", "no change within three
+years") is counted from the local year of the question's own instant, never from the compiled
+range. Instants too close to the ends of ``datetime``'s range are refused with CalendarError.
+
 Wall-clock rules on DST nights: an interval is anchored to local wall times, so 00:00–08:00 is
 7 hours long on the last Sunday of March and 9 hours on the last Sunday of October in
 Europe/Helsinki. A wall time inside the spring gap (03:00–04:00) is read with the offset in
@@ -26,7 +31,11 @@ from zoneinfo import ZoneInfo
 
 DAY = 86_400
 UTC = dt.UTC
-MAX_YEARS_AHEAD = 30
+MAX_YEARS_AHEAD = 30  # a due date lies before the local new year MAX_YEARS_AHEAD + 1 years on
+CHANGE_YEARS_AHEAD = 3  # a next change lies before the local new year CHANGE_YEARS_AHEAD + 1 years on
+# Local years a question may start in: room for the margins and horizons above.
+FIRST_YEAR = dt.MINYEAR + 2
+LAST_YEAR = dt.MAXYEAR - MAX_YEARS_AHEAD - 3
 
 
 class CalendarError(ValueError):
@@ -140,6 +149,12 @@ class BusinessCalendar:
             day += one
         return spans
 
+    def _year_cached(self, year: int) -> list[tuple[float, float]]:
+        spans = self._year_spans_cache.get(year)
+        if spans is None:
+            spans = self._year_spans_cache[year] = self._year_spans(year)
+        return spans
+
     def _compile(self, first: int, last: int) -> _Spans:
         """Merge the spans of local years ``first``…``last``; each year is built only once.
 
@@ -148,41 +163,55 @@ class BusinessCalendar:
         """
         raw: list[tuple[float, float]] = []
         for year in range(first, last + 1):
-            if year not in self._year_spans_cache:
-                self._year_spans_cache[year] = self._year_spans(year)
-            raw.extend(self._year_spans_cache[year])
+            raw.extend(self._year_cached(year))
         raw.sort()
         starts: list[float] = []
         ends: list[float] = []
-        for start, end in raw:
-            if ends and start <= ends[-1]:
-                ends[-1] = max(ends[-1], end)
-            else:
-                starts.append(start)
-                ends.append(end)
-        cum, cum_end, total = [], [], 0.0
-        for start, end in zip(starts, ends, strict=True):
-            cum.append(total)
-            total += end - start
-            cum_end.append(total)
-        end_ts = dt.datetime(last + 1, 1, 1, tzinfo=self._zone).timestamp()
-        self._spans = _Spans(first, last, starts, ends, cum, cum_end, end_ts)
+        _merge_into(starts, ends, raw)
+        cum, cum_end = _running_totals(starts, ends, 0.0)
+        self._spans = _Spans(first, last, starts, ends, cum, cum_end, self._new_year(last + 1))
         return self._spans
+
+    def _extend(self, spans: _Spans) -> _Spans:
+        """``spans`` grown by one local year at its end, without merging the older years again.
+
+        Every span of year ``last + 1`` starts after every span of the years before (intervals
+        start on their own local date), so only the last old span can touch the new ones.
+        """
+        year = spans.last + 1
+        starts, ends = list(spans.starts), list(spans.ends)
+        kept = len(starts) - 1 if starts else 0
+        _merge_into(starts, ends, sorted(self._year_cached(year)))
+        base = spans.cum[kept] if kept < len(spans.cum) else 0.0
+        cum, cum_end = _running_totals(starts[kept:], ends[kept:], base)
+        grown = _Spans(spans.first, year, starts, ends, spans.cum[:kept] + cum,
+                       spans.cum_end[:kept] + cum_end, self._new_year(year + 1))
+        self._spans = grown
+        return grown
+
+    def _new_year(self, year: int) -> float:
+        """The instant local year ``year`` begins."""
+        return dt.datetime(year, 1, 1, tzinfo=self._zone).timestamp()
+
+    def _year_of(self, ts: float) -> int:
+        """The local year of ``ts``; CalendarError outside FIRST_YEAR…LAST_YEAR."""
+        try:
+            year = dt.datetime.fromtimestamp(ts, self._zone).year
+        except (OverflowError, ValueError, OSError):
+            year = None
+        if year is None or not FIRST_YEAR <= year <= LAST_YEAR:
+            raise CalendarError(f"times must lie in the years {FIRST_YEAR}–{LAST_YEAR}")
+        return year
 
     def _cover(self, ts: float) -> _Spans:
         """Spans covering the local years around ``ts`` (with a year's margin)."""
         spans = self._spans
-        year = dt.datetime.fromtimestamp(ts, self._zone).year
+        year = self._year_of(ts)
         if spans is not None and spans.first < year < spans.last:
             return spans
         if spans is None:
             return self._compile(year - 1, year + 1)
         return self._compile(min(spans.first, year - 1), max(spans.last, year + 1))
-
-    def _cover_beyond(self, spans: _Spans) -> _Spans:
-        if spans.last - spans.first > MAX_YEARS_AHEAD + 2:
-            raise CalendarError("the calendar does not open within 30 years")
-        return self._compile(spans.first, spans.last + 1)
 
     # -- questions ---------------------------------------------------------------------------
 
@@ -190,7 +219,10 @@ class BusinessCalendar:
     def _ts(at: dt.datetime) -> float:
         if at.tzinfo is None:
             raise CalendarError("times must be timezone-aware")
-        return at.timestamp()
+        try:
+            return at.timestamp()
+        except (OverflowError, ValueError) as exc:
+            raise CalendarError(f"times must lie in the years {FIRST_YEAR}–{LAST_YEAR}") from exc
 
     def is_open(self, at: dt.datetime) -> bool:
         ts = self._ts(at)
@@ -199,10 +231,12 @@ class BusinessCalendar:
         return i >= 0 and ts < spans.ends[i]
 
     def next_change(self, at: dt.datetime) -> dt.datetime | None:
-        """When the open/closed state next flips after ``at``; None if not within 3 years."""
+        """When the open/closed state next flips after ``at``; None if not before the local new
+        year CHANGE_YEARS_AHEAD + 1 years after ``at``'s local year."""
         ts = self._ts(at)
+        horizon = self._new_year(self._year_of(ts) + CHANGE_YEARS_AHEAD + 1)
         spans = self._cover(ts)
-        for _ in range(3):
+        while True:
             i = bisect_right(spans.starts, ts) - 1
             if i >= 0 and ts < spans.ends[i]:
                 flip: float | None = spans.ends[i]
@@ -212,12 +246,10 @@ class BusinessCalendar:
                 flip = None
             # A flip at or past the compiled end may be merged away by next year's openings.
             if flip is not None and flip < spans.end_ts:
-                return dt.datetime.fromtimestamp(flip, UTC)
-            try:
-                spans = self._cover_beyond(spans)
-            except CalendarError:
+                return dt.datetime.fromtimestamp(flip, UTC) if flip < horizon else None
+            if spans.end_ts >= horizon:
                 return None
-        return None
+            spans = self._extend(spans)
 
     def next_opening(self, at: dt.datetime) -> dt.datetime | None:
         """``at`` itself when open, else the start of the next opening; None if never."""
@@ -226,24 +258,33 @@ class BusinessCalendar:
         return self.next_change(at)
 
     def add_business_time(self, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
-        """The instant when ``duration`` of open time has passed since ``start``."""
+        """The instant when ``duration`` of open time has passed since ``start``.
+
+        CalendarError when that instant is not before the local new year MAX_YEARS_AHEAD + 1
+        years after ``start``'s local year (whatever this object compiled before).
+        """
         seconds = duration.total_seconds()
         if seconds < 0:
             raise CalendarError("duration must not be negative")
         ts = self._ts(start)
+        horizon = self._new_year(self._year_of(ts) + MAX_YEARS_AHEAD + 1)
         if seconds == 0:
             return start.astimezone(UTC)
         spans = self._cover(ts)
         # Growing the compiled range forwards never moves positions before its old end.
         target = spans.position(ts) + seconds
-        for _ in range(MAX_YEARS_AHEAD):
+        while True:
             j = bisect_left(spans.cum_end, target)
             if j < len(spans.cum_end):
                 due = spans.starts[j] + (target - spans.cum[j])
                 if due < spans.end_ts:
+                    if due >= horizon:
+                        break
                     return dt.datetime.fromtimestamp(due, UTC)
-            spans = self._cover_beyond(spans)
-        raise CalendarError("the calendar does not open enough within 30 years")
+            if spans.end_ts >= horizon:
+                break
+            spans = self._extend(spans)
+        raise CalendarError(f"the calendar does not open enough within {MAX_YEARS_AHEAD} years")
 
     def business_time_between(self, a: dt.datetime, b: dt.datetime) -> dt.timedelta:
         """Open time from ``a`` to ``b`` (negative when ``b`` is before ``a``)."""
@@ -251,6 +292,26 @@ class BusinessCalendar:
         self._cover(ta)
         spans = self._cover(tb)  # grows the range that already covers ``ta``
         return dt.timedelta(seconds=spans.position(tb) - spans.position(ta))
+
+
+def _merge_into(starts: list[float], ends: list[float], raw: Iterable[tuple[float, float]]) -> None:
+    """Append sorted ``raw`` spans to the merged ``starts``/``ends``, joining overlaps."""
+    for start, end in raw:
+        if ends and start <= ends[-1]:
+            ends[-1] = max(ends[-1], end)
+        else:
+            starts.append(start)
+            ends.append(end)
+
+
+def _running_totals(starts: list[float], ends: list[float], total: float) -> tuple[list[float], list[float]]:
+    """Open seconds before and up to the end of each span, counting from ``total``."""
+    cum, cum_end = [], []
+    for start, end in zip(starts, ends, strict=True):
+        cum.append(total)
+        total += end - start
+        cum_end.append(total)
+    return cum, cum_end
 
 
 @dataclass(frozen=True)

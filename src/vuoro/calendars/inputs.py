@@ -37,7 +37,11 @@ def parse_instant(value: str, field: str) -> dt.datetime:
         raise ValidationError({field: [_("Not a date and time; use ISO 8601, e.g. 2026-03-29T08:00+03:00.")]}) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValidationError({field: [_("Give a time zone offset, e.g. 2026-03-29T08:00+03:00 or …Z for UTC.")]})
-    if not FIRST_YEAR <= moment.astimezone(dt.UTC).year <= LAST_YEAR:
+    try:
+        year = moment.astimezone(dt.UTC).year
+    except OverflowError:  # 9999-12-31T23:59-01:00 or 0001-01-01T00:30+01:00 has no UTC year
+        year = None
+    if year is None or not FIRST_YEAR <= year <= LAST_YEAR:
         raise ValidationError({field: [_("The time must be between the years %(first)d and %(last)d.")
                                        % {"first": FIRST_YEAR, "last": LAST_YEAR}]})
     return moment

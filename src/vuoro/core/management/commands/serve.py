@@ -1,4 +1,10 @@
-"""Serve Vuoro with gunicorn and run the background worker beside it, as one command."""
+"""Serve Vuoro with gunicorn and run the background worker beside it, as one command.
+
+gunicorn runs ``vuoro.core.web_worker.ThreadWorker`` (threads with a header deadline) and the
+application behind ``vuoro.core.http_limits`` (body size cap and timeouts). Its control socket
+(``gunicornc``) is ``VUORO_DATA_DIR/gunicorn.ctl``, private to this installation, never the
+per-user default shared with every other gunicorn of that user.
+"""
 
 import os
 import signal
@@ -6,6 +12,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -15,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--bind", default=os.environ.get("VUORO_BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("VUORO_WEB_WORKERS", "2")))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("VUORO_WEB_THREADS", "4")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("VUORO_WEB_THREADS", "8")))
         parser.add_argument("--no-worker", action="store_true", help="Do not start a task worker.")
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
@@ -25,11 +32,7 @@ class Command(BaseCommand):
             children.append(subprocess.Popen(
                 [sys.executable, "-m", "vuoro.cli", "worker", "--queue-name", "*", "--no-reload",
                  "--interval", "0.5"], env=env))
-        children.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "vuoro.wsgi:application",
-             "--bind", options["bind"], "--workers", str(options["workers"]),
-             "--threads", str(options["threads"]), "--access-logfile", "-",
-             "--graceful-timeout", "10"], env=env))
+        children.append(subprocess.Popen(gunicorn_command(options), env=env))
         stopping = False
 
         def stop(signum, frame):  # type: ignore[no-untyped-def]
@@ -54,3 +57,14 @@ class Command(BaseCommand):
         failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stopping:
             raise SystemExit(1)
+
+
+def gunicorn_command(options: dict) -> list[str]:
+    """The gunicorn command line for ``vuoro serve``'s options."""
+    return [sys.executable, "-m", "gunicorn", "vuoro.wsgi:application",
+            "--bind", options["bind"], "--workers", str(options["workers"]),
+            "--threads", str(options["threads"]),
+            "--worker-class", "vuoro.core.web_worker.ThreadWorker",
+            "--control-socket", str(settings.DATA_DIR / "gunicorn.ctl"),
+            "--forwarded-allow-ips", os.environ.get("VUORO_FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
+            "--access-logfile", "-", "--graceful-timeout", "10"]
