@@ -48,10 +48,12 @@ def payload(n: int) -> bytes:
 
 
 def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
+    """``vuoro serve --no-worker``: the production gunicorn command (worker class, body limits,
+    access log), its output discarded."""
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "vuoro.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
-        env=env)
+        [str(BIN / "vuoro"), "serve", "--no-worker", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", str(threads)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and server.poll() is None:
         try:
@@ -64,6 +66,31 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> 
             time.sleep(0.2)
     server.terminate()
     raise SystemExit(f"gunicorn did not start on 127.0.0.1:{port} (port taken?)")
+
+
+COUNT_QUERIES = """
+import json
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from vuoro.accounts.models import User
+from vuoro.accounts.services import api_token_issue
+token = api_token_issue(user=User.objects.get(username={username!r}), name="count")[1]
+client = Client()
+def create():
+    return client.post("/api/v1/tickets", {body!r}, content_type="application/json",
+                       HTTP_AUTHORIZATION="Bearer " + token)
+create()
+with CaptureQueriesContext(connection) as queries:
+    assert create().status_code == 201
+print(len(queries.captured_queries))
+"""
+
+
+def queries_per_create(env: dict[str, str], username: str = "maija") -> str:
+    """Database queries of one API create with the configuration cached (in-process)."""
+    code = COUNT_QUERIES.format(username=username, body=payload(10**6).decode())
+    return django_snippet(env, code).splitlines()[-1]
 
 
 def free_port() -> int:
@@ -131,7 +158,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="Creates per concurrency level.")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--workers", type=int, default=2, help="As `vuoro serve`.")
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--no-worker", action="store_true",
+                        help="Do not run a `vuoro worker` beside (it sends the mail and webhooks "
+                             "the creates cause, as in production).")
     parser.add_argument("--port", type=int, default=0, help="Default: a free port.")
     parser.add_argument("--as-user", default="maija", help="Demo user the token belongs to.")
     parser.add_argument("--warmup", type=int, default=50)
@@ -142,8 +172,12 @@ def main() -> None:
     token = django_snippet(env, ISSUE_TOKEN.format(username=args.as_user)).splitlines()[-1]
     port = args.port or free_port()
     server = start_server(env, port, args.workers, args.threads)
-    shape = f"{args.workers}w×{args.threads}t"
-    print(f"<!-- {machine()} -->")
+    worker = None if args.no_worker else subprocess.Popen(
+        [str(BIN / "vuoro"), "worker", "--no-reload", "--no-startup-delay"], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shape = f"{args.workers}w×{args.threads}t" + ("" if worker is None else " + worker")
+    print(f"<!-- queries per create: {queries_per_create(env)} -->")
+    print(f"<!-- {machine()}; load average before: {Path('/proc/loadavg').read_text().split()[:3]} -->")
     print("| database | gunicorn | concurrency | creates | creates/s | p50 ms | p99 ms | errors |")
     print("|---|---|---|---|---|---|---|---|")
     try:
@@ -157,9 +191,12 @@ def main() -> None:
             print(f"<!-- {trend(run)} -->", flush=True)
             for error in run.errors[:3]:
                 print(f"<!-- error: {error} -->")
+        print(f"<!-- load average after: {Path('/proc/loadavg').read_text().split()[:3]} -->")
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        for process in (server, worker):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=20)
 
 
 if __name__ == "__main__":

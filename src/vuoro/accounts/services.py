@@ -29,7 +29,8 @@ def api_token_authenticate(raw: str) -> User | None:
     if not raw or not raw.startswith(TOKEN_PREFIX) or raw.count("_") < 2:
         return None
     prefix, _, secret = raw[len(TOKEN_PREFIX):].partition("_")
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).first()
+    token = (ApiToken.objects.select_related("user__organisation")
+             .filter(prefix=prefix, revoked_at__isnull=True).first())
     if token is None or not hmac.compare_digest(token.secret_hash, _hash(secret)):
         return None
     if not token.user.is_active:
