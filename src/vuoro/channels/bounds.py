@@ -118,12 +118,12 @@ def bound(raw: bytes, limits: Limits) -> Bounded:
             dropped += cut
         if name in _KEPT and _KEPT[name] not in seen:
             seen[_KEPT[name]] = _text(field[colon + 1:], 1000)
-        if refusal is None and len(field) > limits.header_field_bytes:
-            refusal = Refusal("header_field_bytes", len(field), limits.header_field_bytes,
-                              _text(name, 80))
         words = field.count(b"=?")
         if refusal is None and words > limits.encoded_words:
             refusal = Refusal("encoded_words", words, limits.encoded_words, _text(name, 80))
+        if refusal is None and len(field) > limits.header_field_bytes:
+            refusal = Refusal("header_field_bytes", len(field), limits.header_field_bytes,
+                              _text(name, 80))
         fields.append(field)
     new_head = eol.join(fields) + eol if fields else b""
     if refusal is None and len(new_head) > limits.header_bytes:
@@ -144,10 +144,12 @@ def mime_shape_refusal(raw: bytes, limits: Limits) -> Refusal | None:
     as one level until the next delimiter of the part around it.
     """
     declared: set[bytes] = set()
+    too_many = False  # more boundaries than parts: refused once the depth is known
     for match in _BOUNDARY_RE.finditer(raw):
         declared.add(match.group(1) or match.group(2))
         if len(declared) > limits.parts:
-            return Refusal("parts", len(declared), limits.parts)
+            too_many = True
+            break
     if declared:
         alternatives = b"|".join(re.escape(b) for b in sorted(declared, key=len, reverse=True))
         pattern = re.compile(rb"(?im)^(?:--(" + alternatives + rb")(--)?[ \t]*\r?$"
@@ -173,7 +175,7 @@ def mime_shape_refusal(raw: bytes, limits: Limits) -> Refusal | None:
                 stack.append(boundary)
         if len(stack) > limits.depth:
             return Refusal("depth", len(stack), limits.depth)
-    return None
+    return Refusal("parts", len(declared), limits.parts) if too_many else None
 
 
 def fingerprint(raw: bytes) -> str:

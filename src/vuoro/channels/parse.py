@@ -359,13 +359,17 @@ def split_quoted(text: str) -> tuple[str, str]:
         line = lines[index]
         quoted_from[index] = quoted_from[index + 1] and (not line.strip() or line.startswith(">"))
     for index, line in enumerate(lines):
-        short = len(line) <= MARKER_LINE_MAX
+        if line.startswith(">"):
+            if quoted_from[index]:
+                return "\n".join(lines[:index]).strip(), "\n".join(lines[index:]).strip()
+            continue
+        # Every marker has a colon or a run of dashes or underscores: other lines are not matched.
+        short = len(line) <= MARKER_LINE_MAX and (":" in line or "--" in line or "__" in line)
         marker = short and (any(rx.match(line) for rx in QUOTE_MARKERS)
                             or line.rstrip().endswith(":") and bool(WROTE_RE.search(line)))
         outlook = short and OUTLOOK_HEADER_RE.match(line) and any(
             OUTLOOK_NEXT_RE.match(next_line) for next_line in lines[index + 1:index + 4])
-        quoted = line.startswith(">") and quoted_from[index]
-        if marker or outlook or quoted:
+        if marker or outlook:
             return "\n".join(lines[:index]).strip(), "\n".join(lines[index:]).strip()
     kept = [line for line in lines if not line.startswith(">")]
     return "\n".join(kept).strip(), "\n".join(line for line in lines if line.startswith(">")).strip()
