@@ -128,9 +128,9 @@ def bound(raw: bytes, limits: Limits) -> Bounded:
     new_head = eol.join(fields) + eol if fields else b""
     if refusal is None and len(new_head) > limits.header_bytes:
         refusal = Refusal("header_bytes", len(new_head), limits.header_bytes)
-    if refusal is None:
-        refusal = mime_shape_refusal(raw or b"", limits)
     bounded = new_head + sep + body if dropped else raw or b""
+    if refusal is None:
+        refusal = mime_shape_refusal(bounded, limits)
     return Bounded(raw=bounded, refusal=refusal, message_id=seen.get("message_id", "")[:250],
                    sender=seen.get("sender", ""), subject=seen.get("subject", "")[:500],
                    thread_ids_dropped=dropped)
