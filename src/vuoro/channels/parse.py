@@ -158,7 +158,7 @@ def html_to_text(markup: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-DELIMITER_RE = re.compile(r"(?m)^--([^\s\-][^\s]{0,199})[ \t]*$")
+DELIMITER_RE = re.compile(r"(?m)^--([^\s\-][^\s]{0,199})[ \t]*\r?$")
 
 
 def _boundary_guessed(part: Message) -> Message | None:
@@ -216,6 +216,9 @@ def _walk(msg: Message, parsed: ParsedEmail, limits: Limits, guessed: bool = Fal
             filename, _ = "", parsed.problems.append("attachment filename unreadable")
         if ctype == "text/plain" and not filename and disposition != "attachment" and not parsed.text:
             parsed.text = _decode_part(part, parsed.problems)
+        elif ctype == "text/plain" and not filename and disposition != "attachment" and guessed:
+            # Parts read with a guessed boundary: all their text is the sender's.
+            parsed.text = parsed.text.rstrip() + "\n\n" + _decode_part(part, parsed.problems)
         elif ctype == "text/html" and not filename and disposition != "attachment" and not parsed.html:
             parsed.html = _decode_part(part, parsed.problems)
         elif ctype == "text/rfc822-headers":
