@@ -58,8 +58,18 @@ def test_corpus_every_message_accounted_for_safely(scene):
     victim_messages = victim.messages.count()
     rows = receive_all(box, values)
     assert all(row.outcome in Outcome.values and row.pk for row in rows.values())
-    assert InboundEmail.objects.count() == len({row.message_id for row in rows.values()}) == len(CORPUS) - 1
-    assert rows["37-duplicate-message-id-b.eml"].outcome == Outcome.DUPLICATE
+    # 36 and 37 share a Message-ID but not their content: both kept, the second flagged.
+    assert InboundEmail.objects.count() == len(CORPUS) == len({row.message_id for row in rows.values()}) + 1
+    reused = rows["37-duplicate-message-id-b.eml"]
+    assert reused.outcome == Outcome.TICKET_CREATED and reused.message_id_reused
+    assert reused.ticket != rows["36-duplicate-message-id-a.eml"].ticket
+    assert "Second copy, same id." in reused.ticket.description and "Message-ID" in reused.reason
+    assert not rows["36-duplicate-message-id-a.eml"].message_id_reused
+    # A multipart never closed or without a boundary keeps its text as the request.
+    for name, text in (("38-malformed-boundary.eml", "The boundary is never closed."),
+                       ("39-missing-boundary.eml", "Some text without any parts.")):
+        assert rows[name].outcome == Outcome.TICKET_CREATED, name
+        assert text in rows[name].ticket.description and not rows[name].ticket.attachments.exists(), name
     for name in ("19", "20", "21", "22", "23", "24", "25", "26"):
         row = next(r for n, r in rows.items() if n.startswith(name + "-"))
         assert row.outcome == Outcome.IGNORED_LOOP, name

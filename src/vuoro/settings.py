@@ -214,6 +214,16 @@ EMAIL_USE_SSL = env_bool("VUORO_EMAIL_SSL", False)
 EMAIL_TIMEOUT = int(os.environ.get("VUORO_EMAIL_TIMEOUT", "10"))
 # Mail from one address beyond this many in ten minutes is not filed (a loop or a flood).
 VUORO_EMAIL_RATE_LIMIT = int(os.environ.get("VUORO_EMAIL_RATE_LIMIT", "20"))
+# Limits on one received message, checked on its raw bytes before it is parsed (README).
+VUORO_EMAIL_MAX_HEADER_BYTES = int(os.environ.get("VUORO_EMAIL_MAX_HEADER_BYTES", str(256 * 1024)))
+VUORO_EMAIL_MAX_HEADERS = int(os.environ.get("VUORO_EMAIL_MAX_HEADERS", "500"))
+VUORO_EMAIL_MAX_HEADER_FIELD_BYTES = int(os.environ.get("VUORO_EMAIL_MAX_HEADER_FIELD_BYTES", str(32 * 1024)))
+VUORO_EMAIL_MAX_ENCODED_WORDS = int(os.environ.get("VUORO_EMAIL_MAX_ENCODED_WORDS", "200"))
+VUORO_EMAIL_MAX_THREAD_IDS = int(os.environ.get("VUORO_EMAIL_MAX_THREAD_IDS", "50"))
+VUORO_EMAIL_MAX_DEPTH = int(os.environ.get("VUORO_EMAIL_MAX_DEPTH", "20"))
+VUORO_EMAIL_MAX_PARTS = int(os.environ.get("VUORO_EMAIL_MAX_PARTS", "500"))
+VUORO_EMAIL_MAX_ATTACHMENTS = int(os.environ.get("VUORO_EMAIL_MAX_ATTACHMENTS", "100"))
+VUORO_EMAIL_MAX_ATTACHMENT_BYTES = int(os.environ.get("VUORO_EMAIL_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
 # IMAP over TLS or STARTTLS verifies the server's certificate; a private CA's file goes here.
 VUORO_IMAP_CA_FILE = os.environ.get("VUORO_IMAP_CA_FILE", "")
 

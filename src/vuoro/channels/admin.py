@@ -55,7 +55,7 @@ class MailboxAdmin(admin.ModelAdmin):
 @admin.register(InboundEmail)
 class InboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("received_at", "mailbox", "sender", "subject", "outcome", "reason", "ticket")
-    list_filter = ("outcome", "mailbox")
+    list_filter = ("outcome", "message_id_reused", "mailbox")
     list_select_related = ("mailbox", "ticket")
     search_fields = ("message_id", "sender", "subject")
     date_hierarchy = "received_at"

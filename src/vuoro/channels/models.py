@@ -1,8 +1,10 @@
 """Mailboxes that receive requests by email, and a record of every message received.
 
 Every inbound message leaves exactly one InboundEmail row, whatever happened to it, so each
-message is accounted for. The Message-ID is unique: receiving the same message twice (a poller
-restarted, a mail server redelivering) is recognised by the database, not by a race-prone check.
+message is accounted for. A message is its Message-ID and its content's fingerprint, unique
+together: receiving the same message twice (a poller restarted, a mail server redelivering) is
+recognised by the database, not by a race-prone check, while a different message reusing a
+Message-ID is kept and flagged.
 """
 
 from django.core.exceptions import ValidationError
@@ -110,7 +112,16 @@ class InboundEmail(models.Model):
         Mailbox, verbose_name=_("mailbox"), on_delete=models.SET_NULL,
         null=True, blank=True, related_name="inbound",
     )
-    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255)
+    fingerprint = models.CharField(
+        _("content fingerprint"), max_length=64, blank=True, default="", editable=False,
+        help_text=_("SHA-256 of the sender, subject, date and body: tells the same message "
+                    "delivered again from another message reusing its Message-ID."),
+    )
+    message_id_reused = models.BooleanField(
+        _("Message-ID reused"), default=False,
+        help_text=_("Another, different message with this Message-ID was received before."),
+    )
     received_at = models.DateTimeField(_("received at"))
     sender = models.CharField(_("sender"), max_length=320, blank=True)
     subject = models.CharField(_("subject"), max_length=500, blank=True)
@@ -134,6 +145,8 @@ class InboundEmail(models.Model):
         verbose_name_plural = _("inbound emails")
         ordering = ("-received_at", "-id")
         indexes = [models.Index(fields=["sender", "received_at"])]
+        constraints = [models.UniqueConstraint(fields=["message_id", "fingerprint"],
+                                               name="inbound_once_per_message")]
 
     def __str__(self) -> str:
         return f"{self.message_id} ({self.outcome})"

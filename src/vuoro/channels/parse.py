@@ -1,7 +1,11 @@
 """Inbound email, parsed without Django: headers, bodies, attachments, quoting, loops, threading.
 
-Guarantee: ``parse`` never raises, whatever bytes it is given. Broken MIME yields what could be
-read plus a list of problems, so every received message can still be accounted for.
+Guarantees: ``parse`` never raises, whatever bytes it is given. Broken MIME yields what could be
+read plus a list of problems, so every received message can still be accounted for. A message
+is checked against ``bounds.Limits`` before the standard library parses it (``bounds.bound``);
+one that breaks a limit is not parsed at all and comes back with its ``refusal``. Every other
+function here runs in time linear in its input (no pattern that can backtrack over a whole
+body, no list scanned once per element).
 """
 
 from __future__ import annotations
@@ -16,21 +20,35 @@ from email import policy
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
+from vuoro.channels.bounds import Limits, Refusal, bound
+
 SYNTHETIC_PREFIX = "synthetic-sha256-"
 REFERENCE_RE = re.compile(r"\bVUO-\d{4}-\d{6}\b", re.IGNORECASE)
 MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
 OUR_ID_RE = re.compile(r"<vuoro-([a-z]+)-(\d+)@[^>]+>", re.IGNORECASE)
 QUOTE_MARKERS = (
     re.compile(r"^\s*On .+ wrote:\s*$", re.IGNORECASE),
-    re.compile(r"^.+ kirjoitti\b.*:\s*$", re.IGNORECASE),
-    re.compile(r"^.+ skrev\b.*:\s*$", re.IGNORECASE),
     re.compile(r"^\s*-{2,}\s*(Original Message|Alkuperäinen viesti|Ursprungligt meddelande)\s*-{2,}\s*$",
                re.IGNORECASE),
     re.compile(r"^\s*_{10,}\s*$"),
 )
+# "Matti kirjoitti 1.2.2026 klo 9.00:", "Den 1 feb. 2026 skrev Sven:" (the line ends with a colon).
+WROTE_RE = re.compile(r"(?<=.) (?:kirjoitti|skrev)\b", re.IGNORECASE)
 OUTLOOK_HEADER_RE = re.compile(r"^\s*\*?(From|Lähettäjä|Från)\*?:\s*\S", re.IGNORECASE)
 OUTLOOK_NEXT_RE = re.compile(r"^\s*\*?(Sent|Date|Lähetetty|Skickat|To|Vastaanottaja|Till)\*?:", re.IGNORECASE)
-SYSTEM_SENDERS = ("mailer-daemon", "postmaster")
+SYSTEM_SENDERS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
+# Display names mailer daemons send delivery reports under (Gmail, Exim, Postfix, Sendmail, Exchange).
+DAEMON_NAMES = ("mail delivery subsystem", "mail delivery system", "mail delivery service",
+                "mail administrator", "microsoft outlook", "microsoft exchange")
+# Subjects of delivery reports without a machine-readable part (qmail, Exim, Exchange, Gmail).
+BOUNCE_SUBJECT_RE = re.compile(
+    r"^\s*(undeliver(ed|able)|delivery (status notification|failure|has failed|failed|report)"
+    r"|mail delivery failed|failure notice|returned mail|delivery to the following recipients? failed"
+    r"|non[- ]?remis|unzustellbar|returned to sender|warning: could not send)", re.IGNORECASE)
+# Ids threading reads from In-Reply-To and References, newest first.
+THREAD_IDS = 50
+# A reply's attribution line ("On … wrote:") is short; longer lines are not matched against it.
+MARKER_LINE_MAX = 1000
 
 
 @dataclass
@@ -67,6 +85,8 @@ class ParsedEmail:
     report_type: str = ""
     bounces: list[Bounce] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    delivery_report: bool = False  # a message/delivery-status part or X-Failed-Recipients
+    refusal: Refusal | None = None  # the limit the message breaks; nothing else was read
 
 
 def synthetic_message_id(raw: bytes) -> str:
@@ -106,17 +126,60 @@ def _decode_part(part: Message, problems: list[str]) -> str:
         return payload.decode("utf-8", errors="replace")
 
 
+BLOCK_OPEN_RE = re.compile(r"(?i)<(script|style|head)\b")
+
+
+def drop_blocks(markup: str, names: tuple[str, ...] = ("script", "style", "head")) -> str:
+    """The markup without its ``names`` elements and their content; an element never closed
+    takes the rest with it. Linear: each opening is followed by one search for its end."""
+    kept: list[str] = []
+    position = 0
+    lowered = markup.lower()
+    for match in BLOCK_OPEN_RE.finditer(markup):
+        if match.start() < position or match.group(1).lower() not in names:
+            continue
+        kept.append(markup[position:match.start()])
+        end = lowered.find(f"</{match.group(1).lower()}", match.end())
+        if end < 0:
+            return "".join(kept)
+        close = lowered.find(">", end)
+        position = len(markup) if close < 0 else close + 1
+    kept.append(markup[position:])
+    return "".join(kept)
+
+
 def html_to_text(markup: str) -> str:
     """Readable text from HTML: block ends become line breaks; scripts and styles dropped."""
-    text = re.sub(r"(?is)<(script|style|head)\b.*?</\1\s*>", "", markup)
+    text = drop_blocks(markup)
     text = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h\d)\s*>", "\n", text)
-    text = re.sub(r"(?s)<[^>]*>", "", text)
+    text = re.sub(r"<[^<>]*>", "", text)
     text = html.unescape(text)
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _walk(msg: Message, parsed: ParsedEmail) -> None:
+DELIMITER_RE = re.compile(r"(?m)^--([^\s\-][^\s]{0,199})[ \t]*\r?$")
+
+
+def _boundary_guessed(part: Message) -> Message | None:
+    """A multipart whose boundary is missing or wrong, parsed again with the delimiter its body
+    does use (the first ``--x`` line that comes back); None when the body has no such line."""
+    body = part.get_payload()
+    if not isinstance(body, str):
+        return None
+    found = DELIMITER_RE.findall(body[:1_000_000])
+    guess = next((d for d in found if found.count(d) > 1 or f"--{d}--" in body), "")
+    if not guess or '"' in guess:
+        return None
+    wrapped = f'Content-Type: multipart/mixed; boundary="{guess}"\n\n{body}'
+    try:
+        again = email.message_from_string(wrapped, policy=policy.default)
+    except Exception:  # noqa: BLE001 - the body is then read as text
+        return None
+    return again if again.is_multipart() else None
+
+
+def _walk(msg: Message, parsed: ParsedEmail, limits: Limits, guessed: bool = False) -> None:
     inside_reports: set[int] = set()
     for part in msg.walk():
         if id(part) in inside_reports:
@@ -125,6 +188,7 @@ def _walk(msg: Message, parsed: ParsedEmail) -> None:
         if ctype == "message/delivery-status":
             # Its recipient blocks may be parsed as sub-messages: read once here, never as text.
             inside_reports.update(id(sub) for sub in part.walk())
+            parsed.delivery_report = True
             parsed.bounces.extend(delivery_failures(part))
             continue
         if ctype == "message/rfc822":
@@ -135,6 +199,16 @@ def _walk(msg: Message, parsed: ParsedEmail) -> None:
             continue
         if part.is_multipart():
             continue
+        if ctype.startswith("multipart/"):
+            # Its boundary is missing or wrong: the parts are read with the delimiter the body
+            # uses, or else the body is the sender's text. Never an empty ticket, never an attachment.
+            again = None if guessed else _boundary_guessed(part)
+            if again is not None:
+                parsed.problems.append("boundary guessed")
+                _walk(again, parsed, limits, guessed=True)
+            elif not parsed.text:
+                parsed.text = _decode_part(part, parsed.problems)
+            continue
         disposition = (part.get_content_disposition() or "").lower()
         try:
             filename = part.get_filename() or ""
@@ -142,6 +216,9 @@ def _walk(msg: Message, parsed: ParsedEmail) -> None:
             filename, _ = "", parsed.problems.append("attachment filename unreadable")
         if ctype == "text/plain" and not filename and disposition != "attachment" and not parsed.text:
             parsed.text = _decode_part(part, parsed.problems)
+        elif ctype == "text/plain" and not filename and disposition != "attachment" and guessed:
+            # Parts read with a guessed boundary: all their text is the sender's.
+            parsed.text = parsed.text.rstrip() + "\n\n" + _decode_part(part, parsed.problems)
         elif ctype == "text/html" and not filename and disposition != "attachment" and not parsed.html:
             parsed.html = _decode_part(part, parsed.problems)
         elif ctype == "text/rfc822-headers":
@@ -155,6 +232,14 @@ def _walk(msg: Message, parsed: ParsedEmail) -> None:
             parsed.attachments.append(Attachment(
                 filename=name, content_type=ctype, content=content,
                 inline=disposition == "inline" or bool(part.get("Content-ID"))))
+            total = sum(len(item.content) for item in parsed.attachments)
+            if len(parsed.attachments) > limits.attachments:
+                parsed.refusal = Refusal("attachments", len(parsed.attachments), limits.attachments)
+            elif total > limits.attachment_bytes:
+                parsed.refusal = Refusal("attachment_bytes", total, limits.attachment_bytes)
+            if parsed.refusal is not None:
+                parsed.attachments.clear()  # refused: nothing of it is filed
+                return
 
 
 def _unnamed(ctype: str) -> str:
@@ -199,9 +284,24 @@ def delivery_failures(part: Message) -> list[Bounce]:
     return found
 
 
-def parse(raw: bytes) -> ParsedEmail:
-    """Parse raw MIME bytes. Never raises; problems are listed on the result."""
+def parse(raw: bytes, limits: Limits | None = None) -> ParsedEmail:
+    """Parse raw MIME bytes. Never raises; problems are listed on the result.
+
+    A message breaking ``limits`` (the defaults when None) is not parsed: the result carries
+    its ``refusal`` and only what the cheap scan read (Message-ID, sender, subject).
+    """
+    limits = limits or Limits()
     problems: list[str] = []
+    bounded = bound(raw or b"", limits)
+    if bounded.refusal is not None:
+        _name, address = parseaddr(bounded.sender)
+        return ParsedEmail(message_id=bounded.message_id if bounded.message_id.strip("<> ") else
+                           synthetic_message_id(raw or b""), sender=address.strip().lower(),
+                           subject=bounded.subject, refusal=bounded.refusal,
+                           problems=[f"refused: {bounded.refusal.code}"])
+    if bounded.thread_ids_dropped:
+        problems.append(f"threading ids cut: {bounded.thread_ids_dropped}")
+    raw = bounded.raw
     try:
         msg = email.message_from_bytes(raw or b"", policy=policy.default)
     except Exception as exc:  # noqa: BLE001
@@ -209,7 +309,7 @@ def parse(raw: bytes) -> ParsedEmail:
                            problems=[f"unparseable: {exc.__class__.__name__}"])
     parsed = ParsedEmail(message_id="", problems=problems)
     try:
-        _fill(msg, parsed, raw or b"")
+        _fill(msg, parsed, limits)
     except Exception as exc:  # noqa: BLE001 - keep what was read so far
         problems.append(f"parse stopped: {exc.__class__.__name__}")
     if not parsed.message_id:
@@ -217,7 +317,7 @@ def parse(raw: bytes) -> ParsedEmail:
     return parsed
 
 
-def _fill(msg: Message, parsed: ParsedEmail, raw: bytes) -> None:
+def _fill(msg: Message, parsed: ParsedEmail, limits: Limits) -> None:
     problems = parsed.problems
     for defect in getattr(msg, "defects", []):
         problems.append(defect.__class__.__name__)
@@ -231,7 +331,7 @@ def _fill(msg: Message, parsed: ParsedEmail, raw: bytes) -> None:
     parsed.references = MESSAGE_ID_RE.findall(_header(msg, "References", problems))
     for name in ("Auto-Submitted", "Precedence", "List-Id", "X-Loop", "X-Autoreply",
                  "X-Auto-Response-Suppress", "Return-Path", "Importance", "X-Priority", "Priority",
-                 "X-MSMail-Priority"):
+                 "X-MSMail-Priority", "X-Failed-Recipients"):
         value = _header(msg, name, problems)
         if value:
             parsed.headers[name.lower()] = value
@@ -239,7 +339,16 @@ def _fill(msg: Message, parsed: ParsedEmail, raw: bytes) -> None:
     parsed.report_type = (msg.get_param("report-type") or "") if parsed.content_type == "multipart/report" else ""
     if isinstance(parsed.report_type, tuple):
         parsed.report_type = str(parsed.report_type[-1])
-    _walk(msg, parsed)
+    _walk(msg, parsed, limits)
+    if parsed.refusal is not None:
+        parsed.text, parsed.html = "", ""
+        return
+    if "x-failed-recipients" in parsed.headers:
+        parsed.delivery_report = True
+        if not parsed.bounces:  # Exim names the failed addresses in this header only
+            parsed.bounces = [Bounce(address=address.lower()[:320], status="5.0.0", diagnostic="")
+                              for _n, address in getaddresses([parsed.headers["x-failed-recipients"]])
+                              if "@" in address][:50]
     if not parsed.text and parsed.html:
         parsed.text = html_to_text(parsed.html)
 
@@ -247,13 +356,23 @@ def _fill(msg: Message, parsed: ParsedEmail, raw: bytes) -> None:
 def split_quoted(text: str) -> tuple[str, str]:
     """(new text, quoted text): everything from the first reply marker on is quoted."""
     lines = text.replace("\r\n", "\n").split("\n")
+    # quoted_from[i]: every line from i on is blank or quoted (one pass from the end).
+    quoted_from = [True] * (len(lines) + 1)
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        quoted_from[index] = quoted_from[index + 1] and (not line.strip() or line.startswith(">"))
     for index, line in enumerate(lines):
-        marker = any(rx.match(line) for rx in QUOTE_MARKERS)
-        outlook = OUTLOOK_HEADER_RE.match(line) and any(
+        if line.startswith(">"):
+            if quoted_from[index]:
+                return "\n".join(lines[:index]).strip(), "\n".join(lines[index:]).strip()
+            continue
+        # Every marker has a colon or a run of dashes or underscores: other lines are not matched.
+        short = len(line) <= MARKER_LINE_MAX and (":" in line or "--" in line or "__" in line)
+        marker = short and (any(rx.match(line) for rx in QUOTE_MARKERS)
+                            or line.rstrip().endswith(":") and bool(WROTE_RE.search(line)))
+        outlook = short and OUTLOOK_HEADER_RE.match(line) and any(
             OUTLOOK_NEXT_RE.match(next_line) for next_line in lines[index + 1:index + 4])
-        quoted = line.startswith(">") and all(
-            not rest.strip() or rest.startswith(">") for rest in lines[index:])
-        if marker or outlook or quoted:
+        if marker or outlook:
             return "\n".join(lines[:index]).strip(), "\n".join(lines[index:]).strip()
     kept = [line for line in lines if not line.startswith(">")]
     return "\n".join(kept).strip(), "\n".join(line for line in lines if line.startswith(">")).strip()
@@ -264,8 +383,10 @@ def loop_kind(parsed: ParsedEmail, *, our_loop: str = "", our_addresses: tuple[s
     "loop"; empty when it is a person's mail."""
     headers = parsed.headers
     local = parsed.sender.partition("@")[0]
-    if parsed.content_type == "multipart/report" or local in SYSTEM_SENDERS and "deliv" in parsed.subject.lower():
+    if is_delivery_report(parsed):
         return "bounce"
+    if parsed.content_type == "multipart/report":
+        return "auto"  # a read receipt (disposition-notification) or another machine report
     if our_loop and our_loop.lower() in headers.get("x-loop", "").lower():
         return "loop"
     if parsed.sender and parsed.sender in our_addresses:
@@ -279,6 +400,32 @@ def loop_kind(parsed: ParsedEmail, *, our_loop: str = "", our_addresses: tuple[s
     if "list-id" in headers:
         return "list"
     return ""
+
+
+def is_delivery_report(parsed: ParsedEmail) -> bool:
+    """A delivery status report (bounce) from any mailer daemon.
+
+    Machine-readable ones: multipart/report with report-type=delivery-status (Gmail, Postfix,
+    Exchange, Sendmail), a message/delivery-status part, X-Failed-Recipients (Exim, Gmail).
+    Plain-text ones (qmail's "failure notice", older Exim): sent by a daemon address
+    (MAILER-DAEMON, postmaster) or name ("Mail Delivery Subsystem", "Mail Delivery System",
+    "Microsoft Outlook"), or automatically (Auto-Submitted, empty Return-Path), under a
+    delivery-failure subject.
+    """
+    if parsed.delivery_report or parsed.bounces:
+        return True
+    if parsed.content_type == "multipart/report" and parsed.report_type.lower() in ("", "delivery-status"):
+        return True
+    local = parsed.sender.partition("@")[0]
+    name = " ".join(parsed.sender_name.lower().split())
+    headers = parsed.headers
+    daemon = local in SYSTEM_SENDERS or name in DAEMON_NAMES or local.startswith("microsoftexchange")
+    automatic = (headers.get("auto-submitted", "no").lower().split(";")[0].strip() not in ("", "no")
+                 or headers.get("return-path", "").strip() == "<>")
+    bounce_subject = bool(BOUNCE_SUBJECT_RE.match(parsed.subject[:300]))
+    if daemon and (bounce_subject or "deliv" in parsed.subject.lower()):
+        return True
+    return (name in DAEMON_NAMES or automatic) and bounce_subject
 
 
 def marked_urgent(parsed: ParsedEmail) -> bool:
@@ -307,18 +454,17 @@ class ThreadHint:
 def thread_hint(parsed: ParsedEmail) -> ThreadHint:
     """Candidate ticket: our outgoing mail ids named in In-Reply-To/References (newest first),
     then a ticket reference in the subject. The caller still checks the sender may reply."""
-    ids = [parsed.in_reply_to, *reversed(parsed.references)]
-    outbound: list[int] = []
-    for value in ids:
-        for prefix, pk in OUR_ID_RE.findall(value or ""):
-            if prefix.lower() == "outbox" and int(pk) not in outbound:
-                outbound.append(int(pk))
-    # Other ids name mail we received: a reply-all to a request threads onto the request.
-    others: list[str] = []
-    for value in ids:
-        for mid in MESSAGE_ID_RE.findall(value or ""):
-            if not OUR_ID_RE.fullmatch(mid) and mid not in others:
-                others.append(mid)
+    # Bounded whatever the message holds: the newest THREAD_IDS ids of each header.
+    replying_to = MESSAGE_ID_RE.findall(parsed.in_reply_to[-20_000:])[-THREAD_IDS:]
+    ids = [*reversed(replying_to), *reversed(parsed.references[-THREAD_IDS:])]
+    outbound: dict[int, None] = {}
+    others: dict[str, None] = {}  # other ids name mail we received: a reply-all threads onto it
+    for mid in ids:
+        ours = OUR_ID_RE.fullmatch(mid)
+        if ours is None:
+            others.setdefault(mid)
+        elif ours.group(1).lower() == "outbox":
+            outbound.setdefault(int(ours.group(2)))
     match = REFERENCE_RE.search(parsed.subject)
     return ThreadHint(outbound_ids=tuple(outbound), reference=match.group(0).upper() if match else "",
-                      message_ids=tuple(others[:20]))
+                      message_ids=tuple(others)[:20])

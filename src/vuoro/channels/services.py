@@ -3,7 +3,11 @@
 ``email_receive`` is the only way inbound mail reaches tickets; it goes through
 ``tickets.services.ticket_create`` and ``message_add`` like every other channel. Everything it
 writes (the InboundEmail row, a contact, the ticket or reply) is in one transaction: a crash
-leaves nothing or everything. Every call leaves exactly one InboundEmail row per Message-ID.
+leaves nothing or everything. Every call leaves exactly one InboundEmail row per message (its
+Message-ID and content): a message breaking a limit (``email_limits``) is refused on its row
+without being parsed, and a different message reusing a Message-ID gets its own, flagged row.
+Inside the transaction nothing is scanned in proportion to the message: threading reads at most
+``parse.THREAD_IDS`` ids and looks them up by index.
 """
 
 import datetime as dt
@@ -28,8 +32,10 @@ from vuoro.channels.models import (
     Outcome,
     UnknownSenders,
 )
+from vuoro.channels.bounds import Limits, Refusal, fingerprint
 from vuoro.channels.parse import (
     ParsedEmail,
+    drop_blocks,
     html_to_text,
     loop_kind,
     marked_urgent,
@@ -49,38 +55,70 @@ from vuoro.tickets.services import DESCRIPTION_MAX, SUBJECT_MAX, message_add, ti
 RATE_LIMIT = 20  # messages per sender in RATE_WINDOW, unless VUORO_EMAIL_RATE_LIMIT says otherwise
 RATE_WINDOW = dt.timedelta(minutes=10)
 # Outbox keys of mail about a ticket (to its requester or to desk staff) start with its id.
-# An HTML mail's head (title, styles) is no part of what the sender wrote.
-HEAD_RE = re.compile(r"(?is)<head\b.*?</head\s*>")
 OUTBOX_KEY_RE = re.compile(r"^(?:requester|agent)-(\d+)-")
+
+
+LIMIT_SETTINGS = {
+    "header_bytes": "VUORO_EMAIL_MAX_HEADER_BYTES",
+    "headers": "VUORO_EMAIL_MAX_HEADERS",
+    "header_field_bytes": "VUORO_EMAIL_MAX_HEADER_FIELD_BYTES",
+    "encoded_words": "VUORO_EMAIL_MAX_ENCODED_WORDS",
+    "thread_ids": "VUORO_EMAIL_MAX_THREAD_IDS",
+    "depth": "VUORO_EMAIL_MAX_DEPTH",
+    "parts": "VUORO_EMAIL_MAX_PARTS",
+    "attachments": "VUORO_EMAIL_MAX_ATTACHMENTS",
+    "attachment_bytes": "VUORO_EMAIL_MAX_ATTACHMENT_BYTES",
+}
+
+
+def email_limits() -> Limits:
+    """The limits on one received message: the ``VUORO_EMAIL_MAX_…`` settings, else the defaults."""
+    defaults = Limits()
+    return Limits(**{name: int(getattr(settings, setting, getattr(defaults, name)))
+                     for name, setting in LIMIT_SETTINGS.items()})
 
 
 def email_receive(*, raw: bytes, mailbox: Mailbox | None, now: dt.datetime | None = None) -> InboundEmail:
     """Receive one raw message; returns its InboundEmail row.
 
-    A Message-ID seen before returns the earlier row with ``outcome`` set to duplicate in memory
-    only; nothing is written. The unique constraint decides, so two concurrent deliveries of the
-    same message make one row.
+    The same message seen before (its Message-ID and content) returns the earlier row with
+    ``outcome`` set to duplicate in memory only; nothing is written. The unique constraint on
+    (Message-ID, fingerprint) decides, so two concurrent deliveries of one message make one row.
+    A different message under a Message-ID seen before is received as its own, with
+    ``message_id_reused`` set and said in its reason. A refused message's row carries the limit
+    it broke in memory as ``refusal`` (None otherwise).
     """
     now = now or timezone.now()
-    parsed = parse(raw)
-    existing = InboundEmail.objects.filter(message_id=parsed.message_id).first()
+    parsed = parse(raw, email_limits())
+    content_print = fingerprint(raw)
+    existing = _same_message(parsed.message_id, content_print)
     if existing is not None:
         return _as_duplicate(existing)
+    reused = InboundEmail.objects.filter(message_id=parsed.message_id).exists()
     try:
         with transaction.atomic():
             row = InboundEmail.objects.create(
-                mailbox=mailbox, message_id=parsed.message_id, received_at=now,
+                mailbox=mailbox, message_id=parsed.message_id, fingerprint=content_print, received_at=now,
                 sender=parsed.sender[:320], subject=parsed.subject[:500], outcome=Outcome.REJECTED,
                 size=len(raw), raw=raw if len(raw) <= RAW_STORE_LIMIT else b"",
+                message_id_reused=reused,
             )
             _decide(row, parsed, mailbox, now)
             row.save(update_fields=["outcome", "reason", "ticket", "ticket_message"])
     except IntegrityError:
-        existing = InboundEmail.objects.filter(message_id=parsed.message_id).first()
+        existing = _same_message(parsed.message_id, content_print)
         if existing is None:
             raise
         return _as_duplicate(existing)
+    row.refusal = parsed.refusal
     return row
+
+
+def _same_message(message_id: str, content_print: str) -> InboundEmail | None:
+    """The row of this very message, by the unique (Message-ID, fingerprint) index. Rows from
+    before fingerprints were kept have none and match any content under their Message-ID."""
+    return (InboundEmail.objects.filter(message_id=message_id, fingerprint__in=(content_print, ""))
+            .order_by("pk").first())
 
 
 def email_receive_again(*, row: InboundEmail, now: dt.datetime | None = None) -> InboundEmail:
@@ -103,7 +141,7 @@ def email_receive_again(*, row: InboundEmail, now: dt.datetime | None = None) ->
             raise ValidationError(_("No copy of this message was kept (it was too large); ask the "
                                     "sender to send it again."))
         locked.reason = ""
-        _decide(locked, parse(raw), locked.mailbox, now)
+        _decide(locked, parse(raw, email_limits()), locked.mailbox, now)
         locked.save(update_fields=["outcome", "reason", "ticket", "ticket_message"])
     return locked
 
@@ -116,6 +154,42 @@ def _as_duplicate(row: InboundEmail) -> InboundEmail:
 
 def _decide(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None, now: dt.datetime) -> None:
     """Fill the row's outcome; writes the ticket or reply in the caller's transaction."""
+    _decide_outcome(row, parsed, mailbox, now)
+    if row.message_id_reused:
+        note = _("Another message with this Message-ID was received before; this one differs from "
+                 "it and was received on its own.")
+        row.reason = f"{note} {row.reason}".strip()
+
+
+def refusal_reason(refusal: Refusal) -> str:
+    """What an admin reads on the row of a message refused for a limit, naming the setting."""
+    values = {"found": refusal.found, "limit": refusal.limit, "header": refusal.header,
+              "setting": LIMIT_SETTINGS.get(refusal.code, "")}
+    texts = {
+        "header_bytes": _("The message's header is too large (%(found)s bytes; the limit is "
+                          "%(limit)s, %(setting)s); it was not read."),
+        "headers": _("The message has too many header fields (more than %(limit)s, %(setting)s); "
+                     "it was not read."),
+        "header_field_bytes": _("The header field %(header)s is too long (%(found)s bytes; the "
+                                "limit is %(limit)s, %(setting)s); the message was not read."),
+        "encoded_words": _("The header field %(header)s has too many encoded words (%(found)s; the "
+                           "limit is %(limit)s, %(setting)s); the message was not read."),
+        "depth": _("The message's parts are nested too deeply (more than %(limit)s levels, "
+                   "%(setting)s); it was not read."),
+        "parts": _("The message has too many parts (more than %(limit)s, %(setting)s); it was not read."),
+        "attachments": _("The message has too many attachments (more than %(limit)s, %(setting)s); "
+                         "it was not filed."),
+        "attachment_bytes": _("The message's attachments are too large together (more than "
+                              "%(limit)s bytes, %(setting)s); it was not filed."),
+    }
+    return texts[refusal.code] % values
+
+
+def _decide_outcome(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None,
+                    now: dt.datetime) -> None:
+    if parsed.refusal is not None:
+        row.outcome, row.reason = Outcome.REJECTED, refusal_reason(parsed.refusal)
+        return
     ours = tuple(a.lower() for a in Mailbox.objects.values_list("address", flat=True))
     kind = loop_kind(parsed, our_loop=getattr(settings, "VUORO_X_LOOP", "vuoro"),
                      our_addresses=(*ours, settings.DEFAULT_FROM_EMAIL.lower()))
@@ -245,7 +319,8 @@ def request_body(parsed: ParsedEmail, *, note: str = "") -> str:
     the text version when there is none or the HTML is too long to store."""
     lead = text_to_html(note) if note else ""
     if parsed.html.strip():
-        cleaned = clean_html(HEAD_RE.sub("", parsed.html)).strip()
+        # An HTML mail's head (title, styles) is no part of what the sender wrote.
+        cleaned = clean_html(drop_blocks(parsed.html, ("head",))).strip()
         if cleaned and not cleaned.startswith("<"):
             # Mail clients wrap text in <div>s, which are dropped: the intake must still see HTML.
             cleaned = f"<p>{cleaned}</p>"

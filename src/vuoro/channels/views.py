@@ -58,7 +58,8 @@ def _authorised(request: HttpRequest, mailbox: Mailbox | None) -> int:
 @csrf_exempt
 @require_POST
 def inbound(request: HttpRequest, mailbox_id: int) -> JsonResponse:
-    """202 with the outcome; 400 for an empty or oversized message; 401/403 otherwise."""
+    """202 with the outcome; 400 for an empty or oversized message; 413 or 422 with the reason for
+    a message refused for a limit on its shape (its row is kept); 401/403 otherwise."""
     mailbox = _mailbox_for(mailbox_id)
     status = _authorised(request, mailbox)
     if status == 403:
@@ -72,6 +73,12 @@ def inbound(request: HttpRequest, mailbox_id: int) -> JsonResponse:
     if not raw.strip() or len(raw) > inbound_max_bytes():
         return JsonResponse({"detail": "empty" if not raw.strip() else "too large"}, status=400)
     row = email_receive(raw=raw, mailbox=mailbox)
+    refusal = getattr(row, "refusal", None)
+    if refusal is not None:
+        # Refused for a limit before it was parsed: the gateway should not send it again.
+        return JsonResponse({"detail": "refused", "id": row.pk, "message_id": row.message_id,
+                             "outcome": row.outcome, "limit": refusal.code, "reason": row.reason},
+                            status=413 if refusal.code.endswith("bytes") else 422)
     return JsonResponse({"id": row.pk, "message_id": row.message_id, "outcome": row.outcome,
                          "reason": row.reason, "ticket": row.ticket.reference if row.ticket else None},
                         status=202)
