@@ -9,6 +9,12 @@ pager thread drives due pages and the sender thread sends their notifications, e
 leaves well within a second of the ticket that caused it and a slow provider never holds up
 the escalation of other pages. Each step is safe to run in many workers at once; a
 failing step is logged and the next cycle tries again, so no error stops the worker.
+
+Start-up is kept short so a restarted worker pages again within 3 s: no system checks (the
+web server and ``migrate`` run them), the threads start before the task queue's own start-up
+delay, and the pager logs how long after the process started its first cycle ended. On SQLite
+the pager and sender wait at most ``PAGER_BUSY_TIMEOUT_MS`` for the write lock (intake keeps
+20 s): a cycle that cannot get it gives up, and the next one, 0.1 s on, tries afresh.
 """
 
 import logging
@@ -18,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from django.db import InterfaceError, OperationalError, close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
@@ -40,6 +46,7 @@ DEFAULT_SCAN_INTERVAL = 1.0
 DEFAULT_PAGE_INTERVAL = 0.1
 STOP_GRACE_SECONDS = 30
 DATABASE_RETRY_SECONDS = 1.0
+PAGER_BUSY_TIMEOUT_MS = 2000
 
 logger = logging.getLogger("vuoro.worker")
 
@@ -77,6 +84,37 @@ def pager_steps() -> tuple[Callable[[], object], ...]:
     from vuoro.paging.services import escalate_due
 
     return (escalate_due, send_messages)
+
+
+def process_age() -> float:
+    """Seconds since this process started (from ``/proc``; 0.0 where that is not available)."""
+    try:
+        with open("/proc/self/stat") as stat:
+            ticks = int(stat.read().rpartition(")")[2].split()[19])
+        with open("/proc/uptime") as uptime:
+            return max(0.0, float(uptime.read().split()[0]) - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def pager_step(step: Callable[[], object], name: str) -> Callable[[], object]:
+    """``step`` on a connection with the pager's short SQLite lock wait; logs the first cycle."""
+    first = threading.Event()
+
+    def run() -> object:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA busy_timeout={PAGER_BUSY_TIMEOUT_MS}")
+        try:
+            return step()
+        finally:
+            if not first.is_set():
+                first.set()
+                logger.info("%s: first cycle done %.2f s after the process started",
+                               name, process_age())
+
+    run.__name__ = getattr(step, "__name__", name)
+    return run
 
 
 def _while_busy(seconds: float, stop: threading.Event, step: Callable[[], object]) -> Callable[[], None]:
@@ -131,6 +169,7 @@ def _every(seconds: float, stop: threading.Event, work: Callable[[], None]) -> C
 
 class Command(DbWorkerCommand):
     help = "Run Vuoro's background worker: task queue, heartbeat, SLA scan and email outbox."
+    requires_system_checks: list[str] = []  # half a second at start; web and migrate run them
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         super().add_arguments(parser)
@@ -153,8 +192,9 @@ class Command(DbWorkerCommand):
                 name="vuoro-scheduler", daemon=True))
             page_interval = scan_interval("VUORO_PAGE_INTERVAL", DEFAULT_PAGE_INTERVAL)
             for name, step in zip(("vuoro-pager", "vuoro-sender"), pager_steps(), strict=True):
-                threads.append(threading.Thread(target=_while_busy(page_interval, stop, step),
-                                                name=name, daemon=True))
+                threads.append(threading.Thread(
+                    target=_while_busy(page_interval, stop, pager_step(step, name)),
+                    name=name, daemon=True))
             threads.append(threading.Thread(target=_while_busy(scan_interval(), stop, MAIL_STEP),
                                             name="vuoro-mail", daemon=True))
         for thread in threads:
