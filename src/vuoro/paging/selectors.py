@@ -26,7 +26,8 @@ def pages_for_ticket(*, user: User, ticket: Ticket) -> list[Page]:
     return list(
         Page.objects.filter(ticket=ticket)
         .select_related("acknowledged_by", "opened_by", "policy")
-        .prefetch_related("events__user")
+        .prefetch_related("events__user", "unknown_outcomes__message__user",
+                          "unknown_outcomes__moved_to")
         .order_by("-opened_at", "-id")
     )
 

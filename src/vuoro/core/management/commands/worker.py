@@ -4,8 +4,9 @@ The scheduler thread runs the SLA scan, the stuck-send watchdogs, the outbox and
 senders every ``VUORO_SCAN_INTERVAL`` seconds (default 1), and looks for on-call gaps every ten
 minutes. The mail thread polls due IMAP mailboxes on the same interval and again at once while
 mail keeps arriving. The
-pager thread drives due pages and the sender thread sends their notifications, each every
-``VUORO_PAGE_INTERVAL`` seconds (default 0.1) and at once again while it finds work, so a page
+pager thread drives due pages and ``VUORO_PAGE_SENDERS`` sender threads (default 4) send their
+notifications, each every ``VUORO_PAGE_INTERVAL`` seconds (default 0.1) and at once again
+while it finds work, so a burst of pages is not sent one provider round trip at a time, a page
 leaves well within a second of the ticket that caused it and a slow provider never holds up
 the escalation of other pages. Each step is safe to run in many workers at once; a
 failing step is logged and the next cycle tries again, so no error stops the worker.
@@ -47,13 +48,15 @@ DEFAULT_PAGE_INTERVAL = 0.1
 STOP_GRACE_SECONDS = 30
 DATABASE_RETRY_SECONDS = 1.0
 PAGER_BUSY_TIMEOUT_MS = 2000
+DEFAULT_PAGE_SENDERS = 4
 
 logger = logging.getLogger("vuoro.worker")
 
 SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (
     scan_sla, recover_stuck_sends, send_outbox, recover_stuck_messages, gap_warnings_scan,
     recover_stuck_deliveries, send_webhooks,
-)  # paging messages are sent by the sender thread alone: one send in flight per worker
+)  # paging messages are sent by the sender threads alone (VUORO_PAGE_SENDERS per worker): a
+# killed worker leaves at most that many sends in flight, each followed up as unknown at once
 # Mail is polled in a thread of its own: a full inbox is drained back to back, and a slow or
 # unreachable mail server never holds up the SLA scan.
 MAIL_STEP: Callable[[], object] = email_poll
@@ -191,7 +194,10 @@ class Command(DbWorkerCommand):
                 target=_every(scan_interval(), stop, lambda: run_scheduled_cycle(stop)),
                 name="vuoro-scheduler", daemon=True))
             page_interval = scan_interval("VUORO_PAGE_INTERVAL", DEFAULT_PAGE_INTERVAL)
-            for name, step in zip(("vuoro-pager", "vuoro-sender"), pager_steps(), strict=True):
+            escalate, send = pager_steps()
+            senders = int(scan_interval("VUORO_PAGE_SENDERS", DEFAULT_PAGE_SENDERS))
+            named = [("vuoro-pager", escalate)] + [(f"vuoro-sender-{n}", send) for n in range(senders)]
+            for name, step in named:
                 threads.append(threading.Thread(
                     target=_while_busy(page_interval, stop, pager_step(step, name)),
                     name=name, daemon=True))
