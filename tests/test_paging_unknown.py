@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories as f
-from tests.fake_provider import FakeProvider
+from tests.test_notify_sender import provider as loopback_provider
 from vuoro.accounts.models import Role
 from vuoro.core.management.commands.worker import beat
 from vuoro.notify.models import ContactKind, MessageStatus, OutboundMessage
@@ -43,14 +43,7 @@ from vuoro.paging.selectors import unknown_outcomes_unresolved
 from vuoro.paging.services import escalate_due, page_acknowledge, page_open
 
 GONE_PID = 2**22 + 7  # above Linux's largest process id: never a live process
-
-
-@pytest.fixture
-def provider(settings):
-    settings.VUORO_NOTIFY_TIMEOUT = 1
-    server = FakeProvider().start()
-    yield server
-    server.stop()
+provider = loopback_provider  # the paging sender tests' fixture: 1 s transport timeout
 
 
 def paged(world, provider, *, second_method: bool = True):

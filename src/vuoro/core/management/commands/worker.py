@@ -25,7 +25,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    connections,
+)
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
