@@ -72,6 +72,8 @@ LEASE = timedelta(seconds=3)
 RENEW_EVERY = 0.5
 
 Row = TypeVar("Row", bound=models.Model)
+# Claims (pk, claimed_at) this process gave up settling: its process lives, its send does not.
+_abandoned: set[tuple[object, object]] = set()
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ def _record(row: Row, fields: dict[str, object], also: models.Model | None = Non
     except Exception:  # noqa: BLE001 - the send happened; the watchdog settles the row
         logger.exception("Could not record the outcome of %s %s", row._meta.model_name, row.pk)
         recorded = False
+        _abandoned.add((row.pk, getattr(row, "claimed_at", None)))
     return str(fields["status"]) if recorded else OutboxStatus.UNKNOWN
 
 
@@ -381,6 +384,8 @@ def recover_stuck_messages(*, now: datetime | None = None) -> int:
     count = 0
     for row in OutboundMessage.objects.filter(status=MessageStatus.SENDING).order_by("id"):
         alive = holder_alive(row.claimed_by) if row.claimed_by else None
+        if (row.pk, row.claimed_at) in _abandoned:
+            alive = False  # held by this process, which could not record the outcome
         lapsed = (row.lease_until < now if row.lease_until is not None
                   else row.claimed_at is None or row.claimed_at < now - STUCK_AFTER)
         if alive or (alive is None and not lapsed):

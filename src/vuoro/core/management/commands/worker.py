@@ -14,8 +14,9 @@ failing step is logged and the next cycle tries again, so no error stops the wor
 Start-up is kept short so a restarted worker pages again within 3 s: no system checks (the
 web server and ``migrate`` run them), the threads start before the task queue's own start-up
 delay, and the pager logs how long after the process started its first cycle ended. On SQLite
-the pager and sender wait at most ``PAGER_BUSY_TIMEOUT_MS`` for the write lock (intake keeps
-20 s): a cycle that cannot get it gives up, and the next one, 0.1 s on, tries afresh.
+the pager waits at most ``PAGER_BUSY_TIMEOUT_MS`` for the write lock (intake keeps 20 s): a
+cycle that cannot get it gives up, and the next one, 0.1 s on, tries afresh. The senders keep
+20 s: recording a send's outcome is the one write that must land.
 """
 
 import logging
@@ -111,7 +112,7 @@ def pager_step(step: Callable[[], object], name: str) -> Callable[[], object]:
     first = threading.Event()
 
     def run() -> object:
-        if connection.vendor == "sqlite":
+        if connection.vendor == "sqlite" and name == "vuoro-pager":
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA busy_timeout={PAGER_BUSY_TIMEOUT_MS}")
         try:
