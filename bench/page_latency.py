@@ -1,16 +1,21 @@
 """Page latency: from a critical out-of-hours ticket created through the API to the webhook.
 
 Sets up a critical service whose calendar is never open and which the desk covers out of hours
-(coverage model "none", no partner) with an escalation policy paging one person; that person's
-webhook contact method points at a loopback receiver run by this script. Then it creates
+(coverage model "none", no partner) with an escalation policy paging one person; that person
+has two webhook contact methods on a loopback receiver run by this script, the first at once,
+the second five minutes on (where an unknown outcome moves on to). Then it creates
 work-stopping tickets through ``POST /api/v1/tickets`` (gunicorn started here) and measures,
-per ticket, the time from the start of the API call to the webhook arriving at the receiver.
+per ticket, the time from the start of the API call to the first webhook arriving.
 
-Three runs: ``--sequential`` tickets one after another with one ``vuoro worker``, the same with
-two workers, and ``--burst`` tickets created at once (``--burst-clients`` connections) with two
-workers. Prints p50/p95/p99/max per run, end to end and from the API's answer to the webhook.
+Runs: ``--sequential`` tickets one after another with one ``vuoro worker`` and with two (0
+skips them); ``--burst`` tickets at once from ``--burst-clients`` connections with two
+workers; and the same burst again with one of the two workers SIGKILLed when half the tickets
+are in. Prints p50/p95/p99/max per run, end to end and after the API answered, and per run
+the pages lost (no webhook), received twice (one Idempotency-Key more than once) and the
+unknown outcomes moved on to the next contact method.
 
-    .venv/bin/python bench/page_latency.py
+    .venv/bin/python bench/page_latency.py                     # 200 from 8 clients, then killed
+    .venv/bin/python bench/page_latency.py --sequential 0 --burst 50   # a quick check
     .venv/bin/python bench/page_latency.py --database-url postgres://postgres@127.0.0.1:5432/vuoro_bench_paging
 """
 
@@ -19,6 +24,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,7 +48,7 @@ from vuoro.accounts.services import api_token_issue
 from vuoro.calendars.models import Calendar
 from vuoro.catalog.models import Category, Service
 from vuoro.coverage.models import CoverageModel, ServiceCoverage
-from vuoro.notify.models import ContactKind, ContactMethod
+from vuoro.notify.models import ContactKind, ContactMethod, NotificationRule
 from vuoro.paging.models import EscalationPolicy, EscalationStep, TargetKind
 
 never = Calendar.objects.create(name="Bench: never open", holiday_country="", always_open=False)
@@ -53,8 +59,10 @@ Category.objects.create(service=service, slug="down", name_fi="Ei toimi", name_e
                         name_sv="Fungerar inte")
 person = User.objects.create(username="bench-oncall", role=Role.AGENT, first_name="On",
                              last_name="Call", email="bench-oncall@vuoro.example", language="en")
-ContactMethod.objects.create(user=person, kind=ContactKind.WEBHOOK, label="bench",
-                             address={url!r}, created_at=timezone.now())
+for delay, path in ((0, "/page"), (5, "/page-next")):
+    method = ContactMethod.objects.create(user=person, kind=ContactKind.WEBHOOK, label=path,
+                                          address={url!r} + path, created_at=timezone.now())
+    NotificationRule.objects.create(user=person, contact_method=method, delay_minutes=delay)
 policy = EscalationPolicy.objects.create(name="Bench on-call")
 EscalationStep.objects.create(policy=policy, order=0, wait_minutes=30,
                               target_kind=TargetKind.USER, target_user=person)
@@ -67,23 +75,30 @@ WARMUP = 5  # tickets created and paged before measuring: connections, compiled 
 
 @dataclass
 class Arrivals:
-    """Webhooks received, by ticket number: first arrival time and how many copies came."""
+    """Webhooks received, by ticket number (first arrival) and by Idempotency-Key (copies)."""
 
     at: dict[int, float] = field(default_factory=dict)
     wall: dict[int, float] = field(default_factory=dict)
-    copies: dict[int, int] = field(default_factory=dict)
+    copies: dict[str, int] = field(default_factory=dict)
+    numbers: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False)
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
 
-    def record(self, number: int, at: float, wall: float) -> None:
+    def record(self, number: int, key: str, at: float, wall: float) -> None:
         with self.changed:
             self.at.setdefault(number, at)
             self.wall.setdefault(number, wall)
-            self.copies[number] = self.copies.get(number, 0) + 1
+            self.copies[key] = self.copies.get(key, 0) + 1
+            self.numbers[key] = number
             self.changed.notify_all()
+
+    def twice(self, numbers: range) -> int:
+        """Messages (keys) of these tickets received more than once."""
+        with self.lock:
+            return sum(1 for key, n in self.copies.items() if n > 1 and self.numbers[key] in numbers)
 
     def wait_for(self, numbers: range, timeout: float, progress: tqdm) -> list[int]:
         """Wait until every number has arrived; returns those still missing at the timeout."""
@@ -115,7 +130,8 @@ def receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
             except ValueError:
                 title = ""
             if match := NUMBER.search(title):
-                arrivals.record(int(match.group(1)), arrived, wall)
+                key = self.headers.get("Idempotency-Key") or f"no-key-{time.perf_counter_ns()}"
+                arrivals.record(int(match.group(1)), key, arrived, wall)
 
         def log_message(self, *args: object) -> None:
             pass
@@ -209,8 +225,17 @@ def create(port: int, token: str, numbers: list[int], run: Run, progress: tqdm) 
     conn.close()
 
 
-def drive(port: int, token: str, numbers: range, clients: int) -> Run:
+def drive(port: int, token: str, numbers: range, clients: int,
+          kill: subprocess.Popen | None = None) -> Run:
+    """Create the tickets from ``clients`` connections; SIGKILL ``kill`` when half are in."""
     run = Run()
+    if kill is not None:
+        def killer() -> None:
+            while len(run.started) < len(numbers) // 2:
+                time.sleep(0.01)
+            kill.send_signal(signal.SIGKILL)
+            kill.wait()
+        threading.Thread(target=killer, name="bench-killer", daemon=True).start()
     chunks = [list(numbers[i::clients]) for i in range(clients)]
     with tqdm(total=len(numbers), desc="  creates", unit="ticket", leave=False) as progress, \
             ThreadPoolExecutor(clients) as pool:
@@ -236,7 +261,7 @@ for page in pages:
     number = int(page.ticket.subject.rsplit("#", 1)[1])
     if {first} <= number < {last}:
         fired = PageEvent.objects.filter(page=page, kind="notified").values_list("at", flat=True).first()
-        message = OutboundMessage.objects.filter(key__startswith=f"page-{{page.pk}}-").first()
+        message = OutboundMessage.objects.filter(key__startswith=f"page-{{page.pk}}-").order_by("id").first()
         claimed = message.claimed_at if message else None
         stamps[number] = [page.opened_at.timestamp(), fired and fired.timestamp(),
                           claimed and claimed.timestamp()]
@@ -261,22 +286,36 @@ def stages(env: dict[str, str], label: str, run: Run, arrivals: Arrivals, number
     return f"| {label} | " + " | ".join(cells) + " |"
 
 
+UNKNOWN = """
+from collections import Counter
+from vuoro.paging.models import UnknownOutcome
+rows = UnknownOutcome.objects.filter(page__ticket__subject__startswith="Mail is down #")
+found = Counter()
+for row in rows.select_related("page__ticket", "moved_to"):
+    if {first} <= int(row.page.ticket.subject.rsplit("#", 1)[1]) < {last}:
+        found[row.follow_up + ("/sent" if row.moved_to and row.moved_to.status == "sent" else "")] += 1
+print(dict(found) or "none")
+"""
+
+
 def measure(env: dict[str, str], label: str, port: int, token: str, arrivals: Arrivals,
-            numbers: range, clients: int, timeout: float) -> tuple[str, str]:
+            numbers: range, clients: int, timeout: float,
+            kill: subprocess.Popen | None = None) -> tuple[str, str]:
     """Create the tickets, wait for their webhooks; a latency row and a stage row."""
     print(f"{label}: creating {len(numbers)} tickets with {clients} client(s)", file=sys.stderr)
-    run = drive(port, token, numbers, clients)
+    run = drive(port, token, numbers, clients, kill)
     with tqdm(total=len(numbers), desc="  webhooks", unit="page", leave=False) as progress:
         missing = arrivals.wait_for(numbers, timeout, progress)
     created = [n for n in numbers if n in run.started]
     arrived = [n for n in created if n in arrivals.at]
     end_to_end = [arrivals.at[n] - run.started[n] for n in arrived]
     after_answer = [max(0.0, arrivals.at[n] - run.answered[n]) for n in arrived]
-    twice = sum(1 for n in numbers if arrivals.copies.get(n, 0) > 1)
+    twice = arrivals.twice(numbers)
     api = [run.answered[n] - run.started[n] for n in created]
+    unknown = django_snippet(env, UNKNOWN.format(first=numbers.start, last=numbers.stop)).splitlines()[-1]
     row = (f"| {label} | {len(created)} | {len(arrived)} | {figures(end_to_end)} | "
            f"{figures(after_answer)} | {figures(api)} | "
-           f"{len(run.errors)} errors, {len(missing)} missing, {twice} twice |")
+           f"{len(run.errors)} errors, {len(missing)} lost, {twice} twice, unknown: {unknown} |")
     for error in run.errors[:3]:
         print(f"  error: {error}", file=sys.stderr)
     return row, stages(env, label, run, arrivals, numbers)
@@ -287,8 +326,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="sqlite:////tmp/vuoro-bench-paging/db.sqlite3",
                         help="Dropped and created anew. Default: a fresh SQLite file under /tmp.")
     parser.add_argument("--sequential", type=int, default=200)
-    parser.add_argument("--burst", type=int, default=500)
-    parser.add_argument("--burst-clients", type=int, default=64,
+    parser.add_argument("--burst", type=int, default=200)
+    parser.add_argument("--burst-clients", type=int, default=8,
                         help="Connections creating the burst at once.")
     parser.add_argument("--page-interval", help="VUORO_PAGE_INTERVAL for the workers (default: theirs).")
     parser.add_argument("--scan-interval", help="VUORO_SCAN_INTERVAL for the workers (default: theirs).")
@@ -302,7 +341,7 @@ def main() -> None:
     log_dir = Path(tempfile.mkdtemp(prefix="vuoro-bench-paging-logs-"))
     arrivals = Arrivals()
     hook = receiver(arrivals)
-    url = f"http://127.0.0.1:{hook.server_address[1]}/page"
+    url = f"http://127.0.0.1:{hook.server_address[1]}"
     print(f"Fresh database {args.database_url}", file=sys.stderr)
     fresh_database(args.database_url, env)
     token = django_snippet(env, SETUP.format(url=url, requester=args.requester)).splitlines()[-1]
@@ -314,18 +353,26 @@ def main() -> None:
         wait_for_heartbeats(env, 1)
         seq, warm = args.sequential, WARMUP
         measure(env, "warm-up", port, token, arrivals, range(0, warm), 1, args.timeout)
-        rows.append(measure(env, "sequential, 1 worker", port, token, arrivals,
-                            range(warm, warm + seq), 1, args.timeout))
+        if seq:
+            rows.append(measure(env, "sequential, 1 worker", port, token, arrivals,
+                                range(warm, warm + seq), 1, args.timeout))
         workers.append(start_worker(env, "bench-pager-2", log_dir))
         wait_for_heartbeats(env, 2)
-        rows.append(measure(env, "sequential, 2 workers", port, token, arrivals,
-                            range(warm + seq, warm + 2 * seq), 1, args.timeout))
-        burst = range(warm + 2 * seq, warm + 2 * seq + args.burst)
+        if seq:
+            rows.append(measure(env, "sequential, 2 workers", port, token, arrivals,
+                                range(warm + seq, warm + 2 * seq), 1, args.timeout))
+        start = warm + 2 * seq
+        burst = range(start, start + args.burst)
         rows.append(measure(env, f"burst of {args.burst} ({args.burst_clients} clients), 2 workers",
                             port, token, arrivals, burst, args.burst_clients, args.timeout))
+        killed = range(burst.stop, burst.stop + args.burst)
+        rows.append(measure(env, f"burst of {args.burst} ({args.burst_clients} clients), 1 of 2 "
+                            "workers SIGKILLed mid-burst", port, token, arrivals, killed,
+                            args.burst_clients, args.timeout, kill=workers[0]))
     finally:
         for process in [*workers, server]:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
         for process in [*workers, server]:
             process.wait(timeout=30)
         hook.shutdown()

@@ -8,7 +8,7 @@ It plays a webhook receiver, an SMS gateway (SMSEagle's JSON-RPC answer), Slack'
     provider.set_mode("status", status=500, times=2)   # the next two requests get a 500
     provider.set_mode("delay", delay=2.0, path="/slow")  # answer late, past the client timeout
     provider.set_mode("close", times=1)        # drop the connection without an answer
-    provider.received()                        # [Received(method, path, query, headers, body, json)]
+    provider.received()                        # [Received(method, path, query, headers, body, json, at)]
     provider.count("/hook")                    # requests whose path starts with "/hook"
     provider.stop()
 
@@ -24,6 +24,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,6 +43,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     json: object = None
+    at: float = field(default_factory=time.time)  # wall clock when it arrived
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()

@@ -12,7 +12,7 @@ def test_healthz_degraded_without_worker(client, db):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"database": "ok", "worker": "never seen", "pages_overdue": 0,
-                               "status": "degraded"}
+                               "pages_unknown_unresolved": 0, "status": "degraded"}
 
 
 def test_healthz_ok_with_recent_heartbeat(client, db):

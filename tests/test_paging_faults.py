@@ -25,6 +25,7 @@ from tests import factories as f
 from tests.fake_provider import FakeProvider
 from tests.worker_harness import kill, start_worker, stop, wait_for
 from vuoro.accounts.models import Role, User
+from vuoro.core.management.commands.worker import DEFAULT_PAGE_SENDERS
 from vuoro.core.models import WorkerHeartbeat
 from vuoro.notify.models import (
     AttemptOutcome,
@@ -43,6 +44,7 @@ from vuoro.paging.models import (
     PageEvent,
     PageEventKind,
     TargetKind,
+    UnknownOutcome,
 )
 from vuoro.paging.services import page_open
 
@@ -179,10 +181,14 @@ def test_workers_killed_mid_escalation_lose_no_page_and_send_none_twice(world, t
         unknown, received = wind_down(workers, provider)
 
     statuses = assert_every_step_exactly_once(paging, received)
-    assert statuses.get(MessageStatus.UNKNOWN, 0) == unknown <= 2  # at most one per kill
+    # At most one per sender thread per kill, each settled by the next worker's watchdog at
+    # once (its holder's process is gone) or by the wind-down, and each followed up.
+    followed_up = UnknownOutcome.objects.count()
+    assert statuses.get(MessageStatus.UNKNOWN, 0) == followed_up <= 2 * DEFAULT_PAGE_SENDERS
     print(f"SIGKILL twice (seed {seed}), {len(paging.pages)} pages x {STEPS} steps: "
           f"(steps fired, sent) at the kills {at_kills}; messages {statuses}, "
-          f"received {sum(received.values())}, unknown {unknown}, received twice 0")
+          f"received {sum(received.values())}, unknown {followed_up} (followed up; left to the "
+          f"wind-down {unknown}), received twice 0")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -256,7 +262,9 @@ def test_postgresql_restarted_while_paging_loses_nothing_and_sends_nothing_twice
         unknown, received = wind_down(workers, provider)
 
     statuses = assert_every_step_exactly_once(paging, received)
-    assert statuses.get(MessageStatus.UNKNOWN, 0) == unknown
+    # Sends whose outcome could not be recorded while the server was down are settled unknown
+    # by the workers' own watchdog, each followed up, or by the wind-down.
+    assert statuses.get(MessageStatus.UNKNOWN, 0) == UnknownOutcome.objects.count()
     print(f"PostgreSQL restarted ({command}, {down:.1f} s, seed {seed}) with 2 workers, "
           f"{len(paging.pages)} pages x {STEPS} steps: (steps fired, sent) before the restart "
           f"{before}, once it accepted connections {after}; messages {statuses}, received {sum(received.values())}, "

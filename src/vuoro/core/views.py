@@ -10,12 +10,20 @@ from django.views.decorators.cache import never_cache
 
 from vuoro.core.models import WorkerHeartbeat
 from vuoro.paging.engine import pages_overdue
+from vuoro.paging.selectors import unknown_outcomes_unresolved
 
 
 @never_cache
 def healthz(request):  # type: ignore[no-untyped-def]
     """200 when the database answers, a worker was seen recently and no page waits for an
-    engine (due more than 30 s ago); 503 otherwise."""
+    engine (due more than 30 s ago); 503 otherwise.
+
+    ``pages_unknown_unresolved`` counts page notifications of unknown outcome not yet settled
+    (the page is still triggered and nothing it moved on to has been sent). They make the
+    status "attention" but keep the answer 200: the paging already moved on to the next
+    contact method or step, and a load balancer must not take the service out for it; alert
+    on the field (or the status) instead.
+    """
     body: dict[str, object] = {}
     healthy = True
     try:
@@ -40,5 +48,7 @@ def healthz(request):  # type: ignore[no-untyped-def]
     body["pages_overdue"] = overdue
     if overdue:
         healthy = False  # a page is waiting for an engine: nobody is being woken up
-    body["status"] = "ok" if healthy else "degraded"
+    unknown = unknown_outcomes_unresolved()
+    body["pages_unknown_unresolved"] = unknown
+    body["status"] = ("attention" if unknown else "ok") if healthy else "degraded"
     return JsonResponse(body, status=200 if healthy else 503)

@@ -183,12 +183,19 @@ class OutboundMessage(OutboxRow):
     body = models.TextField()
     status = models.CharField(max_length=10, choices=MessageStatus.choices,
                               default=MessageStatus.PENDING)
+    # While ``sending``: the sending worker renews the lease; one that lapsed means the worker
+    # died (or, on the same host, its process is gone) and the watchdog settles the row unknown.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=120, blank=True,
+                                  help_text="The sending process: host, process id and start time.")
 
     class Meta:
         verbose_name = _("outbound message")
         verbose_name_plural = _("outbound messages")
         indexes = [models.Index(fields=["next_attempt_at"], name="notify_message_due",
-                                condition=models.Q(status="pending"))]
+                                condition=models.Q(status="pending")),
+                   models.Index(fields=["lease_until"], name="notify_message_leased",
+                                condition=models.Q(status="sending"))]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.address}: {self.title}"

@@ -184,6 +184,7 @@ class PageEventKind(models.TextChoices):
     HANDED_OVER = "handed_over", _("Handed over to another policy")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     RESOLVED = "resolved", _("Resolved")
+    UNKNOWN_OUTCOME = "unknown_outcome", _("Outcome of a notification unknown")
 
 
 class PageEvent(models.Model):
@@ -202,3 +203,35 @@ class PageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.page_id} {self.kind} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class FollowUp(models.TextChoices):
+    NEXT_METHOD = "next_method", _("moved on to the next contact method")
+    REACHED = "reached", _("the person was reached by another contact method")
+    STEP_FORWARD = "step_forward", _("no other contact method: the next step was brought forward")
+    INACTIVE = "inactive", _("the page was no longer active")
+
+
+class UnknownOutcome(models.Model):
+    """A page notification whose outcome is unknown, and what was done about it at once.
+
+    One per message (unique). It stays "unresolved" while its page is triggered and the
+    message it moved on to (``moved_to``) has not been sent; ``/healthz`` counts those.
+    """
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="unknown_outcomes")
+    message = models.OneToOneField("notify.OutboundMessage", on_delete=models.CASCADE,
+                                   related_name="unknown_outcome")
+    follow_up = models.CharField(max_length=12, choices=FollowUp.choices)
+    moved_to = models.ForeignKey("notify.OutboundMessage", on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("unknown outcome")
+        verbose_name_plural = _("unknown outcomes")
+
+    def __str__(self) -> str:
+        return f"{self.page_id} {self.message_id} {self.follow_up}"

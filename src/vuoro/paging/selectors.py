@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from vuoro.accounts.models import User
-from vuoro.paging.models import Page
+from vuoro.paging.models import Page, PageStatus, UnknownOutcome
 from vuoro.tickets import access
 from vuoro.tickets.models import Ticket
 
@@ -26,7 +26,8 @@ def pages_for_ticket(*, user: User, ticket: Ticket) -> list[Page]:
     return list(
         Page.objects.filter(ticket=ticket)
         .select_related("acknowledged_by", "opened_by", "policy")
-        .prefetch_related("events__user")
+        .prefetch_related("events__user", "unknown_outcomes__message__user",
+                          "unknown_outcomes__moved_to")
         .order_by("-opened_at", "-id")
     )
 
@@ -54,3 +55,10 @@ def policy_for_ticket(ticket: Ticket) -> Any:
     coverage = ServiceCoverage.objects.filter(service_id=ticket.service_id).select_related(
         "escalation_policy").first()
     return None if coverage is None else coverage.escalation_policy
+
+
+def unknown_outcomes_unresolved() -> int:
+    """Page notifications of unknown outcome nobody has settled: the page is still triggered
+    (not acknowledged or resolved) and no notification it moved on to has been sent."""
+    return (UnknownOutcome.objects.filter(page__status=PageStatus.TRIGGERED)
+            .exclude(moved_to__status="sent").count())

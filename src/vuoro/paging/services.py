@@ -23,9 +23,11 @@ from vuoro.paging.models import (
     ACTIVE_PAGE_STATUSES,
     AckVia,
     EscalationPolicy,
+    FollowUp,
     Page,
     PageEventKind,
     PageStatus,
+    UnknownOutcome,
 )
 from vuoro.tickets.models import ACTIVE_STATUSES, EventKind, Ticket, TicketEvent
 from vuoro.webhooks.events import webhook_event
@@ -38,6 +40,7 @@ __all__ = [
     "pages_resolve_for_ticket",
     "policy_check",
     "policy_snapshot",
+    "unknown_outcome_follow_up",
 ]
 
 DIRECT = "direct"
@@ -223,3 +226,54 @@ def pages_resolve_for_ticket(*, ticket: Ticket, by: User | None, now: dt.datetim
             cancel_page_messages(page.pk, reason="resolved")
             record(page, PageEventKind.RESOLVED, now, user=by)
     return len(pages)
+
+
+def _page_id_of(key: str) -> int | None:
+    """The page a message key belongs to (``page-<id>-…``), or None for other messages."""
+    head, _sep, rest = key.partition("-")
+    number = rest.partition("-")[0]
+    return int(number) if head == "page" and number.isdigit() else None
+
+
+def unknown_outcome_follow_up(*, message: Any, now: dt.datetime) -> UnknownOutcome | None:
+    """Act at once on a page notification whose outcome has just become unknown.
+
+    Call it in the transaction that marks ``message`` unknown (the sender's settle or the
+    watchdog). The person's other notifications of the same step (their rules, in rule order)
+    are looked at: the first still waiting on another contact method is made due now
+    (``next_method``); else, if one on another method was already sent or is being sent, the
+    person is being reached (``reached``); else the page's next step is brought forward to now
+    (``step_forward``). A page no longer triggered needs nothing (``inactive``). Records an
+    ``UnknownOutcome`` and a ``PageEvent`` with the reason; None for messages of no page, and
+    nothing new when the message already has its record.
+    """
+    from vuoro.notify.models import MessageStatus, OutboundMessage
+
+    page_id = _page_id_of(message.key)
+    page = Page.objects.filter(pk=page_id).first() if page_id is not None else None
+    if page is None or UnknownOutcome.objects.filter(message_id=message.pk).exists():
+        return None
+    prefix = message.key.rpartition(":")[0] + ":"
+    others = [m for m in OutboundMessage.objects.filter(key__startswith=prefix).exclude(pk=message.pk)
+              .order_by("id") if (m.kind, m.address) != (message.kind, message.address)]
+    waiting = next((m for m in others if m.status == MessageStatus.PENDING), None)
+    reached = next((m for m in others if m.status in (MessageStatus.SENT, MessageStatus.SENDING)), None)
+    moved_to = None
+    if page.status != PageStatus.TRIGGERED:
+        follow_up = FollowUp.INACTIVE
+    elif waiting is not None and OutboundMessage.objects.filter(
+            pk=waiting.pk, status=MessageStatus.PENDING).update(next_attempt_at=now):
+        follow_up, moved_to = FollowUp.NEXT_METHOD, waiting
+    elif reached is not None:
+        follow_up, moved_to = FollowUp.REACHED, reached
+    else:
+        follow_up = FollowUp.STEP_FORWARD
+        Page.objects.filter(pk=page.pk, status=PageStatus.TRIGGERED,
+                            next_escalation_at__gt=now).update(next_escalation_at=now)
+    reason = (message.last_error or "")[:300]
+    outcome = UnknownOutcome.objects.create(page=page, message=message, follow_up=follow_up,
+                                            moved_to=moved_to, reason=reason, at=now)
+    target = f" -> {moved_to.kind} {moved_to.address}" if moved_to is not None else ""
+    record(page, PageEventKind.UNKNOWN_OUTCOME, now, user=message.user,
+           detail=f"{message.kind} {message.address}{target} ({follow_up}): {reason}")
+    return outcome

@@ -5,11 +5,19 @@ senders every ``VUORO_SCAN_INTERVAL`` seconds (default 1), and looks for on-call
 minutes. The reactor thread runs the deferred reactions to domain events (mail and webhooks
 about ticket changes) every ``VUORO_PAGE_INTERVAL`` and back to back while events wait. The mail thread polls due IMAP mailboxes on the same interval and again at once while
 mail keeps arriving. The
-pager thread drives due pages and the sender thread sends their notifications, each every
-``VUORO_PAGE_INTERVAL`` seconds (default 0.1) and at once again while it finds work, so a page
+pager thread drives due pages and ``VUORO_PAGE_SENDERS`` sender threads (default 4) send their
+notifications, each every ``VUORO_PAGE_INTERVAL`` seconds (default 0.1) and at once again
+while it finds work, so a burst of pages is not sent one provider round trip at a time, a page
 leaves well within a second of the ticket that caused it and a slow provider never holds up
 the escalation of other pages. Each step is safe to run in many workers at once; a
 failing step is logged and the next cycle tries again, so no error stops the worker.
+
+Start-up is kept short so a restarted worker pages again within 3 s: no system checks (the
+web server and ``migrate`` run them), the threads start before the task queue's own start-up
+delay, and the pager logs how long after the process started its first cycle ended. On SQLite
+the pager waits at most ``PAGER_BUSY_TIMEOUT_MS`` for the write lock (intake keeps 20 s): a
+cycle that cannot get it gives up, and the next one, 0.1 s on, tries afresh. The senders keep
+20 s: recording a send's outcome is the one write that must land.
 """
 
 import logging
@@ -19,7 +27,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from django.db import InterfaceError, OperationalError, close_old_connections, connections
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    connections,
+)
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
@@ -42,13 +56,16 @@ DEFAULT_SCAN_INTERVAL = 1.0
 DEFAULT_PAGE_INTERVAL = 0.1
 STOP_GRACE_SECONDS = 30
 DATABASE_RETRY_SECONDS = 1.0
+PAGER_BUSY_TIMEOUT_MS = 2000
+DEFAULT_PAGE_SENDERS = 4
 
 logger = logging.getLogger("vuoro.worker")
 
 SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (
     scan_sla, recover_stuck_sends, send_outbox, recover_stuck_messages, gap_warnings_scan,
     recover_stuck_deliveries, send_webhooks,
-)  # paging messages are sent by the sender thread alone: one send in flight per worker
+)  # paging messages are sent by the sender threads alone (VUORO_PAGE_SENDERS per worker): a
+# killed worker leaves at most that many sends in flight, each followed up as unknown at once
 # Mail is polled in a thread of its own: a full inbox is drained back to back, and a slow or
 # unreachable mail server never holds up the SLA scan.
 MAIL_STEP: Callable[[], object] = email_poll
@@ -79,6 +96,37 @@ def pager_steps() -> tuple[Callable[[], object], ...]:
     from vuoro.paging.services import escalate_due
 
     return (escalate_due, send_messages)
+
+
+def process_age() -> float:
+    """Seconds since this process started (from ``/proc``; 0.0 where that is not available)."""
+    try:
+        with open("/proc/self/stat") as stat:
+            ticks = int(stat.read().rpartition(")")[2].split()[19])
+        with open("/proc/uptime") as uptime:
+            return max(0.0, float(uptime.read().split()[0]) - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def pager_step(step: Callable[[], object], name: str) -> Callable[[], object]:
+    """``step`` on a connection with the pager's short SQLite lock wait; logs the first cycle."""
+    first = threading.Event()
+
+    def run() -> object:
+        if connection.vendor == "sqlite" and name == "vuoro-pager":
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA busy_timeout={PAGER_BUSY_TIMEOUT_MS}")
+        try:
+            return step()
+        finally:
+            if not first.is_set():
+                first.set()
+                logger.info("%s: first cycle done %.2f s after the process started",
+                               name, process_age())
+
+    run.__name__ = getattr(step, "__name__", name)
+    return run
 
 
 def _while_busy(seconds: float, stop: threading.Event, step: Callable[[], object]) -> Callable[[], None]:
@@ -133,6 +181,7 @@ def _every(seconds: float, stop: threading.Event, work: Callable[[], None]) -> C
 
 class Command(DbWorkerCommand):
     help = "Run Vuoro's background worker: task queue, heartbeat, SLA scan and email outbox."
+    requires_system_checks: list[str] = []  # half a second at start; web and migrate run them
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         super().add_arguments(parser)
@@ -154,9 +203,13 @@ class Command(DbWorkerCommand):
                 target=_every(scan_interval(), stop, lambda: run_scheduled_cycle(stop)),
                 name="vuoro-scheduler", daemon=True))
             page_interval = scan_interval("VUORO_PAGE_INTERVAL", DEFAULT_PAGE_INTERVAL)
-            for name, step in zip(("vuoro-pager", "vuoro-sender"), pager_steps(), strict=True):
-                threads.append(threading.Thread(target=_while_busy(page_interval, stop, step),
-                                                name=name, daemon=True))
+            escalate, send = pager_steps()
+            senders = int(scan_interval("VUORO_PAGE_SENDERS", DEFAULT_PAGE_SENDERS))
+            named = [("vuoro-pager", escalate)] + [(f"vuoro-sender-{n}", send) for n in range(senders)]
+            for name, step in named:
+                threads.append(threading.Thread(
+                    target=_while_busy(page_interval, stop, pager_step(step, name)),
+                    name=name, daemon=True))
             threads.append(threading.Thread(target=_while_busy(scan_interval(), stop, MAIL_STEP),
                                             name="vuoro-mail", daemon=True))
             # Reactions to domain events (mail, webhooks) leave within a page interval too.
