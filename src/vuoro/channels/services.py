@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from vuoro.accounts.models import Role, User
 from vuoro.accounts.selectors import organisation_for_email
+from vuoro.channels.bounds import Limits, Refusal, fingerprint
 from vuoro.channels.models import (
     RAW_STORE_LIMIT,
     EmailBounce,
@@ -32,7 +33,6 @@ from vuoro.channels.models import (
     Outcome,
     UnknownSenders,
 )
-from vuoro.channels.bounds import Limits, Refusal, fingerprint
 from vuoro.channels.parse import (
     ParsedEmail,
     drop_blocks,
