@@ -12,7 +12,8 @@ def test_healthz_degraded_without_worker(client, db):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"database": "ok", "worker": "never seen", "pages_overdue": 0,
-                               "pages_unknown_unresolved": 0, "status": "degraded"}
+                               "pages_unknown_unresolved": 0, "events_failed": 0,
+                               "events_waiting": 0, "status": "degraded"}
 
 
 def test_healthz_ok_with_recent_heartbeat(client, db):
@@ -41,3 +42,20 @@ def test_healthz_is_degraded_while_a_page_waits_for_an_engine(client, world):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["pages_overdue"] == 1
+
+
+def test_healthz_asks_for_attention_when_reactions_fail_or_fall_behind(client, world, settings):
+    from tests import factories as f
+    from vuoro.core.models import DomainEvent, EventState
+
+    settings.VUORO_REACT_INLINE = False
+    beat("worker-1", timezone.now())
+    f.ticket(world.requester_a, world.other, world.cat_other)
+    assert client.get("/healthz").json()["status"] == "ok"  # just written, not behind
+    DomainEvent.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    body = client.get("/healthz").json()
+    assert (body["events_waiting"], body["status"]) == (1, "attention")
+    DomainEvent.objects.update(state=EventState.FAILED)
+    response = client.get("/healthz")
+    assert response.status_code == 200  # the service works; someone must look at the event
+    assert (response.json()["events_failed"], response.json()["status"]) == (1, "attention")

@@ -154,3 +154,16 @@ def test_a_real_worker_reacts_within_seconds(world, deferred, tmp_path):
         assert OutboundEmail.objects.filter(key=f"requester-{ticket.pk}-received").count() == 1
     finally:
         stop(worker)
+
+
+def test_a_failed_event_can_be_reacted_to_again_from_the_admin(world, deferred, admin_client):
+    ticket = f.ticket(world.requester_a, world.other, world.cat_other)
+    event = DomainEvent.objects.get(ticket_id=ticket.pk)
+    DomainEvent.objects.filter(pk=event.pk).update(state=EventState.FAILED, attempts=8)
+    response = admin_client.post("/admin/core/domainevent/", {
+        "action": "try_again", "_selected_action": [event.pk]}, follow=True)
+    assert response.status_code == 200
+    event.refresh_from_db()
+    assert (event.state, event.attempts) == (EventState.PENDING, 0)
+    assert events.react_due() == 1
+    assert OutboundEmail.objects.filter(key=f"requester-{ticket.pk}-received").count() == 1

@@ -226,3 +226,10 @@ def events_waiting(older_than_seconds: float = 30.0) -> int:
     """Pending events older than ``older_than_seconds``: reactions are falling behind."""
     since = timezone.now() - timedelta(seconds=older_than_seconds)
     return DomainEvent.objects.filter(state=EventState.PENDING, created_at__lt=since).count()
+
+
+def react_again(*, event_ids: list[int]) -> int:
+    """Put failed or pending events back in the queue at once; reactions already done are
+    skipped when they run (their Reaction rows stay). Returns the events requeued."""
+    return DomainEvent.objects.filter(pk__in=event_ids).exclude(state=EventState.DONE).update(
+        state=EventState.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_until=None)

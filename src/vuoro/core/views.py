@@ -8,9 +8,13 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from vuoro.core.events import events_failed, events_waiting
 from vuoro.core.models import WorkerHeartbeat
 from vuoro.paging.engine import pages_overdue
 from vuoro.paging.selectors import unknown_outcomes_unresolved
+
+
+EVENTS_BEHIND_SECONDS = 60
 
 
 @never_cache
@@ -22,7 +26,9 @@ def healthz(request):  # type: ignore[no-untyped-def]
     (the page is still triggered and nothing it moved on to has been sent). They make the
     status "attention" but keep the answer 200: the paging already moved on to the next
     contact method or step, and a load balancer must not take the service out for it; alert
-    on the field (or the status) instead.
+    on the field (or the status) instead. The same holds for ``events_failed`` (reactions to
+    domain events, such as a requester's mail, that failed for good) and ``events_waiting``
+    (events still waiting for their reactions after ``EVENTS_BEHIND_SECONDS``).
     """
     body: dict[str, object] = {}
     healthy = True
@@ -50,5 +56,9 @@ def healthz(request):  # type: ignore[no-untyped-def]
         healthy = False  # a page is waiting for an engine: nobody is being woken up
     unknown = unknown_outcomes_unresolved()
     body["pages_unknown_unresolved"] = unknown
-    body["status"] = ("attention" if unknown else "ok") if healthy else "degraded"
+    failed, behind = events_failed(), events_waiting(older_than_seconds=EVENTS_BEHIND_SECONDS)
+    body["events_failed"] = failed
+    body["events_waiting"] = behind
+    attention = unknown or failed or behind
+    body["status"] = ("attention" if attention else "ok") if healthy else "degraded"
     return JsonResponse(body, status=200 if healthy else 503)
