@@ -93,6 +93,27 @@ def queries_per_create(env: dict[str, str], username: str = "maija") -> str:
     return django_snippet(env, code).splitlines()[-1]
 
 
+def _tree(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid] + [p for child in children for p in _tree(int(child))]
+
+
+def tree_rss_mb(processes: list[subprocess.Popen]) -> float:
+    """Resident memory (VmRSS) of the processes and all their descendants, in MB."""
+    total_kb = 0
+    for pid in (p for process in processes for p in _tree(process.pid)):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total_kb += next((int(line.split()[1]) for line in status.splitlines()
+                          if line.startswith("VmRSS:")), 0)
+    return total_kb / 1024
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -192,6 +213,9 @@ def main() -> None:
             for error in run.errors[:3]:
                 print(f"<!-- error: {error} -->")
         print(f"<!-- load average after: {Path('/proc/loadavg').read_text().split()[:3]} -->")
+        processes = [server] + ([] if worker is None else [worker])
+        print(f"<!-- resident memory after the run (web{'' if worker is None else ' + worker'}, "
+              f"every process of the tree): {tree_rss_mb(processes):.0f} MB -->")
     finally:
         for process in (server, worker):
             if process is not None:

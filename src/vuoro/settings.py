@@ -46,7 +46,9 @@ CSRF_TRUSTED_ORIGINS = [
 BASE_URL = os.environ.get("VUORO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Admin modules load with the URLs (urls.py), not at start-up: a worker that never serves
+    # the admin starts paging without importing every admin module first.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -7,6 +7,9 @@ from vuoro.api.api import api
 from vuoro.core.views import healthz
 from vuoro.tickets import views as ticket_views
 
+# The admin is registered here rather than at start-up (settings: SimpleAdminConfig).
+admin.autodiscover()
+
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
