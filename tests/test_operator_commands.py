@@ -76,7 +76,8 @@ def test_serve_runs_gunicorn_and_a_worker_on_a_fresh_data_dir(tmp_path):
             except Exception:  # noqa: BLE001 - not up yet, or the worker has not beaten yet
                 time.sleep(0.5)
         assert health == {"database": "ok", "worker": "ok", "worker_last_seen": health["worker_last_seen"],
-                          "pages_overdue": 0, "status": "ok"}
+                          "pages_overdue": 0, "pages_unknown_unresolved": 0,
+                          "events_failed": 0, "events_waiting": 0, "status": "ok"}
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/portal/", timeout=5) as r:
             page = r.read().decode()
         assert r.status == 200 and 'lang="fi"' in page
