@@ -309,8 +309,8 @@ def ticket_update(request: HttpRequest, reference: str) -> HttpResponse:
         return render(request, template, context, status=400)
     except PermissionDenied as exc:
         return bad_request(request, [str(exc)])
-    ticket = ticket_get(user=user, reference=reference)
-    if ticket is None:
+    changed = ticket_get(user=user, reference=reference)
+    if changed is None:
         # The change moved the ticket out of this user's scope (e.g. a partner handed it on).
         messages.success(request, _("Ticket updated."))
         if request.htmx:
@@ -319,9 +319,9 @@ def ticket_update(request: HttpRequest, reference: str) -> HttpResponse:
             return response
         return redirect("desk:queue")
     if wants_fragment(request):
-        return _ticket_update(request, ticket, "desk/_ticket_panel.html")
+        return _ticket_update(request, changed, "desk/_ticket_panel.html")
     messages.success(request, _("Ticket updated."))
-    return redirect("desk:ticket", reference=ticket.reference)
+    return redirect("desk:ticket", reference=changed.reference)
 
 
 # Logging a request on someone's behalf ---------------------------------------------------

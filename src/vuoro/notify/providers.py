@@ -10,7 +10,7 @@ An empty slot answers "nothing known": no address stopped, no mailbox, no senten
 installed app registers, so that is only the state of a project without them.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -26,7 +26,7 @@ class StoppingBounce(Protocol):
     at: datetime
 
 
-StoppingBounces = Callable[[Iterable[str], datetime], dict[str, StoppingBounce]]
+StoppingBounces = Callable[[Iterable[str], datetime], Mapping[str, StoppingBounce]]
 ReplyAddress = Callable[[Ticket], str]
 ExpectedHandling = Callable[[Ticket, str, datetime], str]
 
@@ -53,7 +53,7 @@ def provide(*, stopping_bounces: StoppingBounces | None = None,
         _slots.expected_handling = expected_handling
 
 
-def stopping_bounces(addresses: Iterable[str], now: datetime) -> dict[str, StoppingBounce]:
+def stopping_bounces(addresses: Iterable[str], now: datetime) -> Mapping[str, StoppingBounce]:
     """For each address that must not be mailed now, the bounce that stops it, keyed by the
     lower-cased address; an address absent from the answer may be mailed."""
     provider = _slots.stopping_bounces
