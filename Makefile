@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 VUORO := $(BIN)/vuoro
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint bench-data clean
+.PHONY: setup run test test-fast lint typecheck bench-data clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vuoro needs Python 3.11 or newer"'
@@ -34,8 +34,11 @@ bench-data: setup
 	$(VUORO) demo
 	$(VUORO) seed --tickets 100000
 
-lint: setup
+lint: setup typecheck
 	$(BIN)/ruff check src tests bench
+
+typecheck: setup
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -44,7 +44,7 @@ def seed(users: int) -> None:
     from django.db import connection, transaction
 
     from vuoro.accounts.models import User
-    from vuoro.telephony.numbers import normalise
+    from vuoro.accounts.phone_numbers import normalise
 
     started = time.monotonic()
     for start in range(0, users, BATCH):
@@ -69,7 +69,7 @@ def suffix_scan(number: str) -> Any:
     from django.db.models.functions import Replace
 
     from vuoro.accounts.models import User
-    from vuoro.telephony.numbers import normalise
+    from vuoro.accounts.phone_numbers import normalise
 
     digits: Any = F("phone")
     for separator in " -()./":

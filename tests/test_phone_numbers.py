@@ -5,7 +5,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vuoro.telephony.numbers import normalise
+from vuoro.accounts.phone_numbers import normalise
 from vuoro.telephony.signing import refusal, sign
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)

@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from tests import factories as f
 from vuoro.accounts.models import Role, User
-from vuoro.portal.tracking import tracking_token
 from vuoro.tickets.attachments import check_uploads
 from vuoro.tickets.models import Attachment, Status, Ticket
 from vuoro.tickets.services import message_add, ticket_change
+from vuoro.tickets.tracking import tracking_token
 
 
 @pytest.fixture(autouse=True)

@@ -11,9 +11,9 @@ from django.utils import translation
 from tests import factories as f
 from vuoro.calendars import selectors as calendar_selectors
 from vuoro.calendars.models import Calendar, CalendarException, OpeningHours
-from vuoro.portal.tracking import tracking_token
 from vuoro.sla.expected import expected_handling
 from vuoro.sla.models import SlaPolicy
+from vuoro.tickets.tracking import tracking_token
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 SATURDAY_NIGHT = dt.datetime(2026, 11, 21, 2, 0, tzinfo=HELSINKI)

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from vuoro.telephony.numbers import normalise
+from vuoro.accounts.phone_numbers import normalise
 
 
 class Organisation(models.Model):

@@ -5,6 +5,7 @@ selectors; these handlers turn them into 400, 403 and 404 so no endpoint has to.
 """
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -103,6 +104,12 @@ def _http_error(request: HttpRequest, exc: HttpError, api: NinjaAPI) -> HttpResp
     return api.create_response(request, error_body(str(exc)), status=exc.status_code)
 
 
+def _bound(handler: Callable[[HttpRequest, Any, NinjaAPI], HttpResponse],
+           api: NinjaAPI) -> Callable[[HttpRequest, Any], HttpResponse]:
+    """``handler`` as ninja calls it: with the request and the exception only."""
+    return lambda request, exc: handler(request, exc, api)
+
+
 def install(api: NinjaAPI) -> None:
     """Register the handlers on ``api``."""
     handlers = [
@@ -114,4 +121,4 @@ def install(api: NinjaAPI) -> None:
         (HttpError, _http_error),
     ]
     for exc_class, handler in handlers:
-        api.add_exception_handler(exc_class, lambda request, exc, h=handler: h(request, exc, api))
+        api.add_exception_handler(exc_class, _bound(handler, api))

@@ -67,7 +67,7 @@ def _seconds(text: str) -> float | None:
     if match is None:
         return None
     parts = match.groupdict()
-    total = sum(int(parts[unit]) * size for unit, size in UNIT_SECONDS.items() if parts[unit])
+    total: float = sum(int(parts[unit]) * size for unit, size in UNIT_SECONDS.items() if parts[unit])
     if parts["seconds"]:
         total += float(parts["seconds"].replace(",", "."))
     return float(total)

@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from vuoro.calendars.businesstime import CalendarError, Interval, country_holidays, find_overlaps
-from vuoro.calendars.models import Weekday
+from vuoro.calendars.weekdays import Weekday
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2100

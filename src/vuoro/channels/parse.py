@@ -109,7 +109,7 @@ def _decode_part(part: Message, problems: list[str]) -> str:
     except Exception as exc:  # noqa: BLE001
         problems.append(f"payload: {exc.__class__.__name__}")
         return ""
-    if payload is None:
+    if not isinstance(payload, bytes):
         raw = part.get_payload()
         return raw if isinstance(raw, str) else ""
     charset = "utf-8"
@@ -213,7 +213,8 @@ def _walk(msg: Message, parsed: ParsedEmail, limits: Limits, guessed: bool = Fal
         try:
             filename = part.get_filename() or ""
         except Exception:  # noqa: BLE001
-            filename, _ = "", parsed.problems.append("attachment filename unreadable")
+            filename = ""
+            parsed.problems.append("attachment filename unreadable")
         if ctype == "text/plain" and not filename and disposition != "attachment" and not parsed.text:
             parsed.text = _decode_part(part, parsed.problems)
         elif ctype == "text/plain" and not filename and disposition != "attachment" and guessed:
@@ -225,9 +226,11 @@ def _walk(msg: Message, parsed: ParsedEmail, limits: Limits, guessed: bool = Fal
             continue
         else:
             try:
-                content = part.get_payload(decode=True) or b""
+                payload = part.get_payload(decode=True)
+                content = payload if isinstance(payload, bytes) else b""
             except Exception:  # noqa: BLE001
-                content, _ = b"", parsed.problems.append("attachment unreadable")
+                content = b""
+                parsed.problems.append("attachment unreadable")
             name = filename or _unnamed(ctype)
             parsed.attachments.append(Attachment(
                 filename=name, content_type=ctype, content=content,
@@ -336,9 +339,8 @@ def _fill(msg: Message, parsed: ParsedEmail, limits: Limits) -> None:
         if value:
             parsed.headers[name.lower()] = value
     parsed.content_type = msg.get_content_type()
-    parsed.report_type = (msg.get_param("report-type") or "") if parsed.content_type == "multipart/report" else ""
-    if isinstance(parsed.report_type, tuple):
-        parsed.report_type = str(parsed.report_type[-1])
+    report_type = (msg.get_param("report-type") or "") if parsed.content_type == "multipart/report" else ""
+    parsed.report_type = str(report_type[-1]) if isinstance(report_type, tuple) else report_type
     _walk(msg, parsed, limits)
     if parsed.refusal is not None:
         parsed.text, parsed.html = "", ""

@@ -1,4 +1,5 @@
-"""Reads about mail addresses: which ones bounced, and whether that still stops our mail.
+"""Reads about mail addresses: which ones bounced, and whether that still stops our mail; and
+which mailbox takes answers about a ticket.
 
 A permanent bounce (a 5.x.x status) stops mail to that address for ``BOUNCE_WINDOW``, until the
 person writes to us again from it: a message received after the bounce shows the address
@@ -9,11 +10,11 @@ them. Addresses are compared case-insensitively.
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from vuoro.accounts.models import STAFF_ROLES, User
-from vuoro.channels.models import EmailBounce, InboundEmail
+from vuoro.channels.models import EmailBounce, InboundEmail, Mailbox
 from vuoro.tickets import access
 from vuoro.tickets.models import Ticket
 
@@ -68,3 +69,22 @@ def requester_bounce(*, user: User, ticket: Ticket, now: datetime | None = None)
     if not user.is_authenticated or user.role not in STAFF_ROLES or not access.can_view(user, ticket):
         return None
     return bounce_stopping_mail(address=ticket.requester.email, now=now or timezone.now())
+
+
+def reply_mailbox_address(ticket: Ticket) -> str:
+    """The address of the mailbox that takes answers about ``ticket``; "" when none does.
+
+    The active mailbox of the ticket's service that its mail came to; else the service's
+    ordinary one, never its outage address, where an answer would count as work stopping;
+    else any active mailbox the ticket's mail came to. One query, two when the service has
+    no mailbox.
+    """
+    came = InboundEmail.objects.filter(ticket=ticket, mailbox=OuterRef("pk"))
+    outage = ExpressionWrapper(Q(stops_work="yes"), output_field=BooleanField())
+    address = (Mailbox.objects.filter(active=True, service_id=ticket.service_id)
+               .annotate(came=Exists(came), outage=outage).order_by("-came", "outage", "pk")
+               .values_list("address", flat=True).first())
+    if not address:
+        address = (Mailbox.objects.filter(active=True, inbound__ticket=ticket).order_by("pk")
+                   .values_list("address", flat=True).first())
+    return address or ""

@@ -277,7 +277,7 @@ def _reply_or_create(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | 
     uploads, refused = _attachments(parsed)
     target = _thread_ticket(parsed)
     allowed = target is not None and access.can_reply(user, target)
-    if allowed and target.status != Status.CLOSED:
+    if allowed and target is not None and target.status != Status.CLOSED:
         message = message_add(actor=user, ticket=target, body=folded_reply(text, quoted),
                               channel=Channel.EMAIL, attachments=uploads)
         row.outcome, row.ticket, row.ticket_message = Outcome.REPLY_ADDED, target, message
@@ -287,7 +287,7 @@ def _reply_or_create(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | 
         row.reason = _("The mailbox has no service for new requests.")
         return
     subject = (parsed.subject or _("(no subject)")).strip()[:SUBJECT_MAX]
-    note = _("Follows up the closed request %(reference)s.") % {"reference": target.reference} if allowed else ""
+    note = _("Follows up the closed request %(reference)s.") % {"reference": target.reference} if allowed and target is not None else ""
     description = request_body(parsed, note=note)
     with answers_to(mailbox.address):
         result = ticket_create(actor=user, requester=user, service=mailbox.service, category=None,

@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 _values: dict[Hashable, Any] = {}
 _lock = threading.Lock()
-_state = {"version": None, "checked_at": float("-inf")}
+_state: dict[str, Any] = {"version": None, "checked_at": float("-inf")}
 
 
 def _check_seconds() -> float:

@@ -1,9 +1,18 @@
-"""Per-language text stored on a row as ``<field>_fi``, ``<field>_en``, ``<field>_sv``."""
+"""Languages: a person's language as one we write in, and per-language text stored on a row as
+``<field>_fi``, ``<field>_en``, ``<field>_sv``."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
 
 LANGUAGE_CODES = ("fi", "en", "sv")
+
+
+def language_of(language: str | None) -> str:
+    """One of ``LANGUAGE_CODES`` for a stored language ("fi-FI" → "fi"): the site's language
+    when none is given, English when it is one we do not write in."""
+    code = (language or settings.LANGUAGE_CODE)[:2].lower()
+    return code if code in LANGUAGE_CODES else "en"
 
 
 def pick(obj: object, field: str, language: str | None = None) -> str:

@@ -16,3 +16,8 @@ class CoverageConfig(AppConfig):
         from vuoro.coverage.models import ServiceCoverage
 
         watch(ServiceCoverage)
+
+        from vuoro.coverage.partner_scope import partner_scope
+        from vuoro.tickets.access import provide_partner_scope
+
+        provide_partner_scope(partner_scope)

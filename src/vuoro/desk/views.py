@@ -5,12 +5,10 @@ the fragment that changed; without it, the same URL serves the whole page (POST-
 """
 
 from dataclasses import dataclass, field
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
@@ -20,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from vuoro.accounts.decorators import desk_user_required
 from vuoro.catalog.forms import answers_for_display
 from vuoro.catalog.models import Category
 from vuoro.channels.selectors import requester_bounce
@@ -54,20 +53,6 @@ from vuoro.tickets.selectors import (
 from vuoro.tickets.services import message_add, ticket_change, ticket_create, tickets_bulk_change
 
 BULK_LIMIT = 500
-
-
-def desk_user_required(view):  # type: ignore[no-untyped-def]
-    """Sign-in first; then only desk roles. Requesters get a page that says where to go."""
-
-    @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.uses_desk:
-            return render(request, "desk/forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return guarded
 
 
 def bad_request(request: HttpRequest, lines: list[str]) -> HttpResponse:
@@ -324,8 +309,8 @@ def ticket_update(request: HttpRequest, reference: str) -> HttpResponse:
         return render(request, template, context, status=400)
     except PermissionDenied as exc:
         return bad_request(request, [str(exc)])
-    ticket = ticket_get(user=user, reference=reference)
-    if ticket is None:
+    changed = ticket_get(user=user, reference=reference)
+    if changed is None:
         # The change moved the ticket out of this user's scope (e.g. a partner handed it on).
         messages.success(request, _("Ticket updated."))
         if request.htmx:
@@ -334,9 +319,9 @@ def ticket_update(request: HttpRequest, reference: str) -> HttpResponse:
             return response
         return redirect("desk:queue")
     if wants_fragment(request):
-        return _ticket_update(request, ticket, "desk/_ticket_panel.html")
+        return _ticket_update(request, changed, "desk/_ticket_panel.html")
     messages.success(request, _("Ticket updated."))
-    return redirect("desk:ticket", reference=ticket.reference)
+    return redirect("desk:ticket", reference=changed.reference)
 
 
 # Logging a request on someone's behalf ---------------------------------------------------

@@ -14,7 +14,7 @@ Who is told:
 
 Staff are active agents, service owners and administrators with an email address who have not
 switched this mail off (``EmailPreference``), and whose address has not bounced permanently since
-they last wrote to us (``channels.selectors.mail_stopping_bounces``; each skip is logged). The
+they last wrote to us (``providers.stopping_bounces``; each skip is logged). The
 person who caused the change is never told.
 Each mail is in the recipient's language, text with an HTML alternative, carries ``X-Loop`` and
 ``Auto-Submitted: auto-generated`` (a notice, not an answer to a message) and threads in the
@@ -34,12 +34,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from vuoro.accounts.models import STAFF_ROLES, User
-from vuoro.channels.selectors import mail_stopping_bounces
+from vuoro.core.i18n import language_of
+from vuoro.notify import providers
 from vuoro.notify.mail_thread import reply_to_headers
 from vuoro.notify.models import EmailPreference, OutboundEmail
 from vuoro.notify.requester_mail import plain_text
 from vuoro.notify.transports import message_id_for
-from vuoro.sla.expected import language_of
 from vuoro.tickets.models import Message, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def _write(*, ticket: Ticket, cause: str, tag: str, people: QuerySet[User], acto
     keys = {person.pk: f"{_prefix(ticket)}{tag}-{person.pk}" for person in people_list}
     done = set(OutboundEmail.objects.filter(key__in=keys.values()).values_list("key", flat=True))
     due = [person for person in people_list if keys[person.pk] not in done]
-    bounced = mail_stopping_bounces(addresses=[person.email for person in due], now=now) if due else {}
+    bounced = providers.stopping_bounces([person.email for person in due], now) if due else {}
     rows = []
     for person in due:
         bounce = bounced.get(person.email.strip().lower())

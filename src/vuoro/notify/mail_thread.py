@@ -2,7 +2,8 @@
 
 Mail is sent from ``DEFAULT_FROM_EMAIL``; a ticket that came in through a mailbox (or whose
 service has one) gets ``Reply-To`` that mailbox, so an answer reaches the address that is polled
-and threads back onto the ticket. While mail intake files a ticket it names the mailbox with
+and threads back onto the ticket. Which mailbox that is the email channel answers
+(``providers.reply_address``). While mail intake files a ticket it names the mailbox with
 ``answers_to``, since the received message is linked to the new ticket only afterwards.
 """
 
@@ -11,9 +12,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
-from vuoro.channels.models import InboundEmail, Mailbox
+from vuoro.notify import providers
 from vuoro.tickets.models import Ticket
 
 _arriving_at: ContextVar[str] = ContextVar("vuoro_mail_arriving_at", default="")
@@ -32,21 +32,12 @@ def answers_to(address: str) -> Iterator[None]:
 def reply_to_headers(ticket: Ticket) -> dict[str, str]:
     """``{"Reply-To": address}`` when a mailbox takes answers about this ticket, else empty.
 
-    The mailbox the ticket's mail came to, else the service's first; one query, remembered on
-    the ticket object for the other mails written in the same change.
+    The mailbox named by ``answers_to``, else the one the email channel finds; looked up once
+    and remembered on the ticket object for the other mails written in the same change.
     """
     address = _arriving_at.get() or getattr(ticket, "_vuoro_reply_to", None)
     if address is None:
-        came = InboundEmail.objects.filter(ticket=ticket, mailbox=OuterRef("pk"))
-        # The mailbox the mail came to; else the service's ordinary one, never its outage
-        # address, where an answer would count as work stopping.
-        outage = ExpressionWrapper(Q(stops_work="yes"), output_field=BooleanField())
-        address = (Mailbox.objects.filter(active=True, service_id=ticket.service_id)
-                   .annotate(came=Exists(came), outage=outage).order_by("-came", "outage", "pk")
-                   .values_list("address", flat=True).first()) or ""
-        if not address:
-            address = (Mailbox.objects.filter(active=True, inbound__ticket=ticket).order_by("pk")
-                       .values_list("address", flat=True).first()) or ""
+        address = providers.reply_address(ticket)
         ticket._vuoro_reply_to = address  # type: ignore[attr-defined]
     if not address or address.lower() == settings.DEFAULT_FROM_EMAIL.lower():
         return {}

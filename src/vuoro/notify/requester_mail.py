@@ -11,7 +11,7 @@ threads back to the ticket; ``X-Loop`` and ``Auto-Submitted: auto-replied`` keep
 from answering. Off unless ``settings.VUORO_REQUESTER_MAIL`` is true.
 
 No mail is queued to an address that bounced permanently and has not written to us since
-(``channels.selectors.bounce_stopping_mail``); the skip is logged and the ticket goes on as
+(``providers.stopping_bounce``, answered by the email channel); the skip is logged and the ticket goes on as
 before, so the desk can reach the person another way.
 """
 
@@ -29,11 +29,11 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from vuoro.channels.selectors import bounce_stopping_mail
+from vuoro.core.i18n import language_of
+from vuoro.notify import providers
 from vuoro.notify.mail_thread import reply_to_headers
 from vuoro.notify.models import OutboundEmail
 from vuoro.notify.transports import message_id_for
-from vuoro.sla.expected import expected_handling, language_of
 from vuoro.tickets.models import Channel, Message, Status, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def _write(*, ticket: Ticket, cause: str, template: str, context: dict[str, Any]
     key = _key(ticket, cause)
     if OutboundEmail.objects.filter(key=key).exists():
         return 0
-    bounce = bounce_stopping_mail(address=requester.email, now=now)
+    bounce = providers.stopping_bounce(requester.email, now)
     if bounce is not None:
         # The bounce's id, not the address: logs should not collect contacts' addresses.
         logger.info("Requester mail %s for %s not queued: the address bounced (email bounce %s, %s, %s).",
@@ -111,9 +111,9 @@ def requester_mail_received(*, ticket: Ticket, now: datetime) -> int:
     """The request is in: its reference and when it will be handled. Not for answered channels."""
     if ticket.channel in ANSWERED_CHANNELS:
         return 0
-    expected = expected_handling(ticket, ticket.requester.language, now)
+    expected = providers.expected_handling(ticket, language_of(ticket.requester.language), now)
     return _write(ticket=ticket, cause="received", template="received",
-                  context={"expected": expected["text"]}, now=now)
+                  context={"expected": expected}, now=now)
 
 
 def requester_mail_reply(*, ticket: Ticket, message: Message, now: datetime) -> int:

@@ -8,6 +8,7 @@ repeat with the same key writes nothing.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -130,7 +131,7 @@ def contact_notify(*, user: User, key: str, title: str, body: str, now: datetime
         raise ValueError(f"notification key longer than {200 - KEY_ROOM} characters")
     if not user.is_active:
         return 0
-    common = {"user": user, "title": title, "body": body, "now": now}
+    common: dict[str, Any] = {"user": user, "title": title, "body": body, "now": now}
     rules = list(NotificationRule.objects.filter(user=user).select_related("contact_method")
                  .order_by("delay_minutes", "id"))
     methods = [] if rules else list(ContactMethod.objects.filter(user=user).order_by("id"))

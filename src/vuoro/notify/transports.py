@@ -25,7 +25,7 @@ import re
 import smtplib
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import apprise
@@ -39,8 +39,18 @@ from requests.adapters import HTTPAdapter
 
 from vuoro.core.outbound import check_outbound_url, outbound_refusal
 
-if TYPE_CHECKING:
-    from vuoro.notify.models import OutboundMessage
+
+class Outgoing(Protocol):
+    """What a transport reads of a message to send: a ``notify.models.OutboundMessage`` row.
+    A protocol, so the models use the transports' address checks without an import circle."""
+
+    pk: Any
+    key: str
+    kind: str
+    address: str
+    title: str
+    body: str
+
 
 SENT, TRANSIENT, PERMANENT, UNKNOWN = "sent", "transient", "permanent", "unknown"
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -210,7 +220,7 @@ def message_id_for(prefix: str, pk: int) -> str:
 class Transport(Protocol):
     def check(self, address: str) -> str: ...
 
-    def send(self, message: "OutboundMessage") -> Delivery: ...
+    def send(self, message: Outgoing) -> Delivery: ...
 
 
 class AppriseTransport:
@@ -220,16 +230,16 @@ class AppriseTransport:
     outbound deny list right before each send; a refusal is permanent and logged, not raised.
     """
 
-    def apprise_url(self, message: "OutboundMessage") -> str:
+    def apprise_url(self, message: Outgoing) -> str:
         raise NotImplementedError
 
-    def destination(self, message: "OutboundMessage") -> str:
+    def destination(self, message: Outgoing) -> str:
         return message.address
 
-    def text(self, message: "OutboundMessage") -> tuple[str, str]:
+    def text(self, message: Outgoing) -> tuple[str, str]:
         return message.title, message.body
 
-    def send(self, message: "OutboundMessage") -> Delivery:
+    def send(self, message: Outgoing) -> Delivery:
         try:
             url = self.apprise_url(message)
             refusal = outbound_refusal(self.destination(message))
@@ -254,7 +264,7 @@ class EmailTransport:
         EmailValidator(message=_("Enter a valid email address, e.g. name@example.com."))(address)
         return address
 
-    def send(self, message: "OutboundMessage") -> Delivery:
+    def send(self, message: Outgoing) -> Delivery:
         try:
             smtp_send(to=message.address, subject=message.title, body=message.body,
                       message_id=message_id_for("message", message.pk))
@@ -288,19 +298,19 @@ class SmsTransport(AppriseTransport):
             raise ValidationError(_("Enter the phone number in international form, e.g. +358401234567."))
         return number
 
-    def apprise_url(self, message: "OutboundMessage") -> str:
+    def apprise_url(self, message: Outgoing) -> str:
         template = setting("VUORO_SMS_URL")
         if "{number}" not in template:
             raise PermanentFailure("SMS is not configured (VUORO_SMS_URL with {number}).")
         return with_timeouts(template.replace("{number}", quote(message.address, safe="")))
 
-    def destination(self, message: "OutboundMessage") -> str:
+    def destination(self, message: Outgoing) -> str:
         """The gateway's http(s) URL: ``smseagles://`` is https, ``smseagle://`` http."""
         parts = urlsplit(setting("VUORO_SMS_URL"))
         scheme = "https" if parts.scheme.endswith("s") else "http"
         return f"{scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/"
 
-    def text(self, message: "OutboundMessage") -> tuple[str, str]:
+    def text(self, message: Outgoing) -> tuple[str, str]:
         return "", f"{message.title}\n{message.body}".strip()  # SMS has no title
 
 
@@ -318,7 +328,7 @@ class SlackTransport(AppriseTransport):
         check_outbound_url(address)
         return address
 
-    def apprise_url(self, message: "OutboundMessage") -> str:
+    def apprise_url(self, message: Outgoing) -> str:
         match = SLACK_HOOK.match(message.address)
         if match is None:
             raise PermanentFailure("not a Slack incoming-webhook URL")
@@ -347,7 +357,7 @@ class TeamsTransport(AppriseTransport):
         check_outbound_url(address)
         return address
 
-    def apprise_url(self, message: "OutboundMessage") -> str:
+    def apprise_url(self, message: Outgoing) -> str:
         match = TEAMS_HOOK.match(message.address)
         query = dict(parse_qsl(match["query"])) if match else {}
         if match is None or not query.get("sig"):
@@ -373,7 +383,7 @@ class WebhookTransport(AppriseTransport):
         check_outbound_url(address)
         return address
 
-    def apprise_url(self, message: "OutboundMessage") -> str:
+    def apprise_url(self, message: Outgoing) -> str:
         parts = urlsplit(message.address)
         schema = "jsons" if parts.scheme == "https" else "json"
         args = [("-" + name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)]
@@ -405,7 +415,7 @@ def check_address(kind: str, address: str) -> str:
         raise ValidationError({"address": exc.messages}) from None
 
 
-def deliver_message(message: "OutboundMessage") -> Delivery:
+def deliver_message(message: Outgoing) -> Delivery:
     """Send one claimed message by its kind's transport; never raises for the provider."""
     try:
         transport = transport_for(message.kind)

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from vuoro.desk.views import desk_user_required
+from vuoro.accounts.decorators import desk_user_required
 from vuoro.notify import agent_mail, selectors, services
 from vuoro.notify.forms import (
     ContactMethodForm,

@@ -35,7 +35,7 @@ class AckClaim:
 
 
 def max_age() -> int:
-    configured = getattr(settings, "VUORO_ACK_LINK_MAX_AGE", None)
+    configured: Any = getattr(settings, "VUORO_ACK_LINK_MAX_AGE", None)
     if configured is None:
         configured = os.environ.get("VUORO_ACK_LINK_MAX_AGE", DEFAULT_MAX_AGE)
     try:

@@ -6,3 +6,8 @@ class PartnerConfig(AppConfig):
     name = "vuoro.partner"
     label = "partner"
     verbose_name = _("Partner console")
+
+    def ready(self) -> None:
+        from vuoro.partner import reactions
+
+        reactions.connect()

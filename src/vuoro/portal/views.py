@@ -24,11 +24,11 @@ from vuoro.catalog.models import Category, Service
 from vuoro.portal import selectors as portal_selectors
 from vuoro.portal import services as portal_services
 from vuoro.portal.forms import ReplyForm, RequestForm
-from vuoro.portal.tracking import ticket_for_tracking_token, tracking_token
 from vuoro.sla.expected import expected_handling
 from vuoro.tickets import selectors as ticket_selectors
 from vuoro.tickets.models import Channel, Ticket
 from vuoro.tickets.services import check_intake, message_add, ticket_create
+from vuoro.tickets.tracking import ticket_for_tracking_token, tracking_token
 
 
 def _to_desk() -> HttpResponse:

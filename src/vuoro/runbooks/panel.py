@@ -31,7 +31,7 @@ def _current(run: RunbookRun) -> dict[str, Any] | None:
                flow.QUESTION: _("Ask, then choose the answer."),
                flow.ESCALATE_IF: _("If yes, the ticket is escalated.")}
     return {"key": run.current_step, "kind": step.get("kind"), "text": flow.step_text(step, get_language()),
-            "number": number, "count": len(steps), "prompt": prompts.get(step.get("kind"), ""),
+            "number": number, "count": len(steps), "prompt": prompts.get(str(step.get("kind")), ""),
             "choices": _choices(step)}
 
 

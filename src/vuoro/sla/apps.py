@@ -14,3 +14,8 @@ class SlaConfig(AppConfig):
         from vuoro.sla.models import SlaPolicy
 
         watch(SlaPolicy)
+
+        from vuoro.notify import providers
+        from vuoro.sla.expected import expected_handling_text
+
+        providers.provide(expected_handling=expected_handling_text)

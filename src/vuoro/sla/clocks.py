@@ -17,7 +17,7 @@ from vuoro.sla.policies import policy_calendar
 from vuoro.tickets.models import Status
 
 FINISHED = (Status.RESOLVED, Status.CLOSED)
-PAUSE_FLAGS = {Status.WAITING: "pause_when_waiting", Status.ON_HOLD: "pause_when_on_hold"}
+PAUSE_FLAGS: dict[str, str] = {Status.WAITING: "pause_when_waiting", Status.ON_HOLD: "pause_when_on_hold"}
 
 
 def pauses_clock(policy: SlaPolicy | None, status: str) -> bool:

@@ -20,11 +20,11 @@ from django.utils.translation import gettext, gettext_noop, override
 
 from vuoro.calendars.businesstime import BusinessCalendar
 from vuoro.calendars.selectors import business_calendar_for
+from vuoro.core.i18n import language_of
 from vuoro.coverage.decide import Action
 from vuoro.sla.selectors import first_response_due
 from vuoro.tickets.models import Ticket
 
-LANGUAGES = ("fi", "sv", "en")
 WEEKDAYS = {
     "fi": ("ma", "ti", "ke", "to", "pe", "la", "su"),
     "sv": ("mån", "tis", "ons", "tors", "fre", "lör", "sön"),
@@ -42,11 +42,6 @@ LATER = gettext_noop("Your request will be handled from %(when)s.")
 WHEN_OPEN = gettext_noop("Your request will be handled when the service opens.")
 ON_DUTY_NOW = gettext_noop(
     "The service is closed now, but your request stops work, so support on duty is handling it now.")
-
-def language_of(language: str | None) -> str:
-    code = (language or settings.LANGUAGE_CODE)[:2].lower()
-    return code if code in LANGUAGES else "en"
-
 
 def format_moment(at: dt.datetime, language: str) -> str:
     """A weekday, date and time as people write them: "ma 23.11. klo 8.00", "Mon 23 Nov at 08:00"."""
@@ -107,3 +102,8 @@ def expected_handling(ticket: Ticket, language: str | None, now: dt.datetime | N
     source = NEXT_BUSINESS_DAY if local.date() == next_business_day(calendar, today) else LATER
     return {"at": opening, "text": _sentence(source, language, when=format_moment(local, language)),
             "open_now": False}
+
+
+def expected_handling_text(ticket: Ticket, language: str, now: dt.datetime) -> str:
+    """Only the sentence of ``expected_handling``: what the requester's acknowledgement says."""
+    return str(expected_handling(ticket, language, now)["text"])

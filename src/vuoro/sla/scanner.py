@@ -34,7 +34,7 @@ from vuoro.sla.services import clocks_follow_ticket
 from vuoro.tickets.models import EventKind, Priority, Ticket, TicketEvent
 
 # Which column falls due and which stamp records the firing, per alert kind.
-COLUMNS = {
+COLUMNS: dict[str, tuple[str, str]] = {
     SlaAlertKind.WARNING: ("warn_at", "warned_at"),
     SlaAlertKind.BREACH: ("due_at", "breached_at"),
 }

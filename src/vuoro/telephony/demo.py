@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from vuoro.accounts.models import User
+from vuoro.accounts.phone_numbers import normalise
 from vuoro.telephony.models import Call, Outcome
-from vuoro.telephony.numbers import normalise
 from vuoro.telephony.services import call_log
 
 # username, phone as typed (Finnish mobile numbers, 555 as in fiction)

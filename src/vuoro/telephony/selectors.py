@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 
 from vuoro.accounts.models import User
+from vuoro.accounts.phone_numbers import normalise
 from vuoro.telephony.models import Call
-from vuoro.telephony.numbers import normalise
 from vuoro.tickets import access
 from vuoro.tickets.models import Ticket
 

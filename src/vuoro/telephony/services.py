@@ -20,11 +20,11 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from vuoro.accounts.models import Role, User
+from vuoro.accounts.phone_numbers import normalise
 from vuoro.accounts.selectors import system_actor
 from vuoro.catalog.models import Service
 from vuoro.telephony import signing
 from vuoro.telephony.models import Call, Direction, Outcome
-from vuoro.telephony.numbers import normalise
 from vuoro.telephony.selectors import caller_find
 from vuoro.tickets.models import ACTIVE_STATUSES, Channel, EventKind, Ticket, TicketEvent
 from vuoro.tickets.selectors import ticket_get

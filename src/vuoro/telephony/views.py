@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from vuoro.accounts.decorators import desk_user_required
 from vuoro.catalog.models import Service
 from vuoro.desk.forms import AFFECTED_CHOICES, STOPS_WORK_CHOICES
-from vuoro.desk.views import desk_user_required
 from vuoro.telephony import selectors, services
 from vuoro.telephony.models import Outcome
 from vuoro.tickets.models import Ticket

@@ -3,37 +3,33 @@
 Requesters see their own tickets, and their organisation's when allowed. Agents and admins
 see every ticket. Service owners see the tickets of the services they own. Partner agents see
 only what their out-of-hours work needs (``partner_scope``); they never see users,
-organisations or other tickets.
+organisations or other tickets. The partner's rule is coverage data and is registered by
+coverage (``provide_partner_scope``); without it a partner sees nothing.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from collections.abc import Callable
+
+from django.db.models import Q, QuerySet
 
 from vuoro.accounts.models import Role, User
-from vuoro.coverage.decide import Action, HandledBy
-from vuoro.coverage.models import OutOfHoursDecision, ServiceCoverage
-from vuoro.tickets.models import ACTIVE_STATUSES, Ticket
+from vuoro.tickets.models import Ticket
+
+PartnerScope = Callable[[User], Q]
+_partner_scope: list[PartnerScope] = []
+
+
+def provide_partner_scope(rule: PartnerScope) -> None:
+    """Register the rule for what a partner agent sees (replacing an earlier one).
+
+    The rule is made of out-of-hours coverage data, which tickets do not import: coverage
+    registers ``coverage.partner_scope.partner_scope`` when the project starts.
+    """
+    _partner_scope[:] = [rule]
 
 
 def partner_scope(user: User) -> Q:
-    """The tickets a partner agent needs, and nothing more.
-
-    Only services whose out-of-hours coverage names one of the partner's teams; of those, the
-    open tickets that intake decided the partner handles now, and the tickets the partner
-    handled: caught by them, assigned to them, or routed to one of their teams. A resolved
-    ticket the partner never touched drops out of sight. One SQL condition (subqueries on
-    the coverage, the teams and the decision), no per-row Python.
-    """
-    teams = user.teams.values("pk")
-    covered = ServiceCoverage.objects.filter(partner_team__in=teams).values("service_id")
-    # One EXISTS on the one-per-ticket decision rather than a join on it. Measured on PostgreSQL
-    # with 100k tickets (20k on the covered service): a ticket by reference 0.1 ms (a hashed
-    # IN subquery took 37 ms, a join on every decision 9 ms); the partner queue 45 ms.
-    needed = OutOfHoursDecision.objects.filter(ticket_id=OuterRef("pk")).filter(
-        Q(caught_by=user)
-        | Q(action=Action.HANDLE_NOW.value, handled_by=HandledBy.PARTNER.value,
-            ticket__status__in=ACTIVE_STATUSES)
-    )
-    return Q(service_id__in=covered) & (Q(Exists(needed)) | Q(assignee=user) | Q(team__in=teams))
+    """The tickets a partner agent needs (the registered rule); none at all without a rule."""
+    return _partner_scope[0](user) if _partner_scope else Q(pk__in=[])
 
 
 def ticket_scope(user: User) -> Q | None:

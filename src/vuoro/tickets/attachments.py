@@ -37,7 +37,8 @@ def check_upload(upload: UploadedFile) -> CheckedUpload:
     if upload.size == 0:
         raise ValidationError(_("%(name)s is empty.") % {"name": name})
     guessed, _encoding = mimetypes.guess_type(name)
-    if suffix in FORBIDDEN_SUFFIXES or guessed not in settings.VUORO_ATTACHMENT_ALLOWED_TYPES:
+    if (suffix in FORBIDDEN_SUFFIXES or guessed is None
+            or guessed not in settings.VUORO_ATTACHMENT_ALLOWED_TYPES):
         raise ValidationError(
             _("%(name)s: this file type is not allowed.") % {"name": name}
         )

@@ -42,6 +42,7 @@ TICKET_CREATED = "ticket.created"
 TICKET_CHANGED = "ticket.changed"  # payload: changed fields, previous status and priority
 TICKET_RESOLVED = "ticket.resolved"
 MESSAGE_ADDED = "message.added"  # payload: message_id, previous status, first response
+ATTACHMENT_DOWNLOADED = "attachment.downloaded"  # inline; payload: attachment_id, ip
 
 SUBJECT_MAX = 200
 DESCRIPTION_MAX = 100_000
@@ -482,3 +483,15 @@ def attachment_add(*, actor: User, ticket: Ticket, uploads: list[CheckedUpload],
         ticket.updated_at = now
         ticket.save(update_fields=["updated_at"])
     return stored
+
+
+def attachment_downloaded(*, user: User, attachment: Attachment, ip: str | None = None,
+                          now: datetime | None = None) -> None:
+    """Say that ``user`` downloaded ``attachment``; call after the access check passed.
+
+    The apps that audit reads (the partner access log) subscribe inline, so their record is
+    written before the file is served; a failing record fails the download.
+    """
+    domain_events.publish(ATTACHMENT_DOWNLOADED, at=now or timezone.now(),
+                          ticket_id=attachment.ticket_id, subject=attachment, actor=user,
+                          attachment_id=attachment.pk, ip=ip)

@@ -3,9 +3,10 @@
 from django.http import FileResponse, Http404
 from django.views.decorators.http import require_GET
 
-from vuoro.portal.tracking import attachment_for_tracking_token
 from vuoro.tickets.models import Attachment
 from vuoro.tickets.selectors import attachment_get
+from vuoro.tickets.services import attachment_downloaded
+from vuoro.tickets.tracking import attachment_for_tracking_token
 
 
 def _visible_attachment(request, pk: int) -> Attachment | None:  # type: ignore[no-untyped-def]
@@ -22,11 +23,9 @@ def attachment_download(request, pk):  # type: ignore[no-untyped-def]
     attachment = _visible_attachment(request, pk)
     if attachment is None:
         raise Http404
-    if request.user.is_authenticated and request.user.is_partner:
-        from vuoro.partner.services import partner_access_log
-
-        partner_access_log(user=request.user, ticket=attachment.ticket, view="attachment",
-                           ip=request.META.get("REMOTE_ADDR"))
+    if request.user.is_authenticated:
+        attachment_downloaded(user=request.user, attachment=attachment,
+                              ip=request.META.get("REMOTE_ADDR"))
     try:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, ValueError):

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from vuoro.telephony.numbers import normalise
+from vuoro.accounts.phone_numbers import normalise
 
 BATCH = 2000
 

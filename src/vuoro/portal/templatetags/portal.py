@@ -1,5 +1,7 @@
 """Plain words for what a requester sees: priority, status and history entries."""
 
+from typing import Any
+
 from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +18,7 @@ PRIORITY_WORDS = {
     "P5": gettext_lazy("Planned: we schedule it with other planned work."),
 }
 
-NEXT_STEPS = {
+NEXT_STEPS: dict[str, Any] = {
     Status.NEW: gettext_lazy(
         "The service desk will look at your request and may ask you for more details."
     ),

@@ -1,4 +1,5 @@
-"""Tracking links: a requester without an account follows a request through a signed token.
+"""Tracking links: a requester without an account follows a request through a signed token
+(the portal's tracking page, and the ticket's public attachments).
 
 The token is the ticket's random ``tracking_id`` signed with the site's secret, so it cannot
 be guessed or forged from a reference; a tampered token finds nothing.

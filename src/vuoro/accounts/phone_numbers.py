@@ -1,4 +1,4 @@
-"""Phone numbers in one shape (E.164), so a caller is found however the number was typed.
+"""Phone numbers in one shape (E.164), so a person or a caller is found however the number was typed.
 
 Pure: no Django. Finnish numbers are the default for national forms ("040 123 4567").
 """
