@@ -81,15 +81,15 @@ def _declared_length(environ: Environ, limits: Limits) -> int | None:
 def read_body(environ: Environ, limits: Limits) -> tuple[IO[bytes], int]:
     """The whole body of the request in ``environ``, rewound, and its length; or BodyRefused."""
     expected = _declared_length(environ, limits)
-    sock = environ.get("gunicorn.socket")
+    found = environ.get("gunicorn.socket")
+    sock = found if isinstance(found, socket.socket) else None
     stream = environ["wsgi.input"]
-    timed = isinstance(sock, socket.socket)
-    previous_timeout = sock.gettimeout() if timed else None
-    watch = WATCHDOG.arm(sock, limits.deadline) if timed else None
+    previous_timeout = sock.gettimeout() if sock is not None else None
+    watch = WATCHDOG.arm(sock, limits.deadline) if sock is not None else None
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=limits.spool_bytes)  # noqa: SIM115
     received = 0
     try:
-        if timed:
+        if sock is not None:
             sock.settimeout(limits.read_timeout)
         while expected is None or received < expected:
             want = READ_SIZE if expected is None else min(READ_SIZE, expected - received)
@@ -114,7 +114,7 @@ def read_body(environ: Environ, limits: Limits) -> tuple[IO[bytes], int]:
             raise _too_slow(limits) from None
         raise BodyRefused(400, f"request body could not be read ({exc.__class__.__name__})") from None
     finally:
-        if timed:
+        if sock is not None:
             WATCHDOG.disarm(watch)
             try:
                 sock.settimeout(previous_timeout)

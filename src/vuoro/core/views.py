@@ -13,7 +13,6 @@ from vuoro.core.models import WorkerHeartbeat
 from vuoro.paging.engine import pages_overdue
 from vuoro.paging.selectors import unknown_outcomes_unresolved
 
-
 EVENTS_BEHIND_SECONDS = 60
 
 

@@ -31,6 +31,7 @@ from django.db import DatabaseError, connection, connections, models, transactio
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from vuoro.core import events as domain_events
 from vuoro.notify import selectors
 from vuoro.notify.models import (
     AttemptOutcome,
@@ -334,12 +335,14 @@ def _message_fields(message: OutboundMessage, delivery: Delivery, now: datetime)
     return {"status": MessageStatus.UNKNOWN, "last_error": error, **done}
 
 
-def _follow_up(message: OutboundMessage) -> None:
-    """A page notification just became unknown: move on at once (see the paging service)."""
-    from vuoro.paging.services import unknown_outcome_follow_up
+OUTCOME_UNKNOWN = "message.outcome_unknown"  # inline: the paging app moves on at once
 
+
+def _follow_up(message: OutboundMessage) -> None:
+    """A page notification just became unknown: tell whoever moves on (the paging app
+    subscribes inline, so it happens in this same transaction)."""
     message.refresh_from_db()
-    unknown_outcome_follow_up(message=message, now=timezone.now())
+    domain_events.publish(OUTCOME_UNKNOWN, at=timezone.now(), subject=message)
 
 
 def send_message(message: OutboundMessage, now: datetime) -> str:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from vuoro.core.events import Event, subscribe
 from vuoro.paging.models import EscalationPolicy
-from vuoro.paging.services import page_open, pages_resolve_for_ticket
+from vuoro.paging.services import page_open, pages_resolve_for_ticket, unknown_outcome_follow_up
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,11 @@ def _resolved(event: Event) -> None:
     pages_resolve_for_ticket(ticket=event.subject, by=event.actor, now=event.at)
 
 
+def _outcome_unknown(event: Event) -> None:
+    unknown_outcome_follow_up(message=event.subject, now=event.at)
+
+
 def connect() -> None:
     subscribe("ticket.page_wanted", "paging.open", _page_wanted, deferred=False)
     subscribe("ticket.resolved", "paging.resolve", _resolved, deferred=False)
+    subscribe("message.outcome_unknown", "paging.move_on", _outcome_unknown, deferred=False)
