@@ -9,7 +9,7 @@ from vuoro.calendars.models import Calendar, OpeningHours
 from vuoro.calendars.selectors import business_calendar_for
 from vuoro.calendars.services import builtin_calendars, calendar_touch
 from vuoro.catalog.models import Service
-from vuoro.core.demo import load_demo
+from vuoro.ops.demo import load_demo
 
 MONDAY_EVENING = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)  # 19:00 in Helsinki
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 from vuoro.accounts.models import User
 from vuoro.channels.demo import load_channels_demo
 from vuoro.channels.models import Mailbox
-from vuoro.core.demo import load_demo
 from vuoro.notify.models import OutboundEmail
+from vuoro.ops.demo import load_demo
 from vuoro.telephony.demo import load_telephony_demo
 from vuoro.telephony.models import Call
 from vuoro.telephony.selectors import lookup

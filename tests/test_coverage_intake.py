@@ -225,7 +225,7 @@ def test_decisions_are_read_only_in_the_admin(login, world, hours):
 
 
 def test_demo_data_gets_coverage_for_email_and_erp(db):
-    from vuoro.core.demo import load_demo
+    from vuoro.ops.demo import load_demo
 
     load_demo()
     assert load_coverage_demo() == 2

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from vuoro.core.management.commands.worker import beat
 from vuoro.core.models import WorkerHeartbeat
+from vuoro.ops.management.commands.worker import beat
 
 
 def test_healthz_degraded_without_worker(client, db):

@@ -10,7 +10,7 @@ from tests.dovecot import (
 )
 from vuoro.channels.imap import email_poll, mailbox_poll, mailboxes_poll
 from vuoro.channels.models import Mailbox
-from vuoro.core.management.commands.worker import MAIL_STEP, SCHEDULED_STEPS
+from vuoro.ops.management.commands.worker import MAIL_STEP, SCHEDULED_STEPS
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

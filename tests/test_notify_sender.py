@@ -11,7 +11,6 @@ from django.utils import timezone
 from tests import factories as f
 from tests.fake_provider import FakeProvider
 from vuoro.accounts.models import Role
-from vuoro.core.management.commands.worker import SCHEDULED_STEPS, pager_steps
 from vuoro.notify.models import AttemptOutcome, DeliveryAttempt, MessageStatus, OutboundMessage
 from vuoro.notify.selectors import message_counts
 from vuoro.notify.sender import (
@@ -28,6 +27,7 @@ from vuoro.notify.services import (
     messages_cancel,
     notification_rule_add,
 )
+from vuoro.ops.management.commands.worker import SCHEDULED_STEPS, pager_steps
 
 
 @pytest.fixture

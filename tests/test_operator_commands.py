@@ -90,7 +90,7 @@ def test_serve_runs_gunicorn_and_a_worker_on_a_fresh_data_dir(tmp_path):
 
 
 def test_every_demo_log_in_works_and_lands_where_its_role_belongs(db, client):
-    from vuoro.core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+    from vuoro.ops.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
     load_demo()
     for username, role, *_rest in DEMO_USERS:

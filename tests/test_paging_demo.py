@@ -2,11 +2,11 @@
 
 import datetime as dt
 
-from vuoro.core.demo import load_demo
 from vuoro.coverage.models import ServiceCoverage
 from vuoro.notify.models import ContactMethod
 from vuoro.oncall.models import Schedule
 from vuoro.oncall.selectors import who_is_on_call
+from vuoro.ops.demo import load_demo
 from vuoro.paging.demo import POLICY_NAME, load_paging_demo
 from vuoro.paging.models import EscalationPolicy, EscalationStep
 from vuoro.paging.services import policy_snapshot

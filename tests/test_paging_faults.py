@@ -25,7 +25,6 @@ from tests import factories as f
 from tests.fake_provider import FakeProvider
 from tests.worker_harness import kill, start_worker, stop, wait_for
 from vuoro.accounts.models import Role, User
-from vuoro.core.management.commands.worker import DEFAULT_PAGE_SENDERS
 from vuoro.core.models import WorkerHeartbeat
 from vuoro.notify.models import (
     AttemptOutcome,
@@ -37,6 +36,7 @@ from vuoro.notify.models import (
 )
 from vuoro.notify.sender import recover_stuck_messages
 from vuoro.notify.services import contact_method_add
+from vuoro.ops.management.commands.worker import DEFAULT_PAGE_SENDERS
 from vuoro.paging.models import (
     EscalationPolicy,
     EscalationStep,

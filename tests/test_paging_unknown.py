@@ -17,7 +17,6 @@ from django.utils import timezone
 from tests import factories as f
 from tests.test_notify_sender import provider as loopback_provider
 from vuoro.accounts.models import Role
-from vuoro.core.management.commands.worker import beat
 from vuoro.notify.models import ContactKind, MessageStatus, OutboundMessage
 from vuoro.notify.sender import (
     LEASE,
@@ -29,6 +28,7 @@ from vuoro.notify.sender import (
     send_messages,
 )
 from vuoro.notify.services import contact_method_add, notification_rule_add
+from vuoro.ops.management.commands.worker import beat
 from vuoro.paging.models import (
     AckVia,
     EscalationPolicy,

@@ -133,7 +133,7 @@ def test_admin_refuses_invalid_steps_and_lists_the_problems(world, login):
 
 
 def test_demo_has_a_valid_runbook_for_each_critical_service(db):
-    from vuoro.core.demo import load_demo
+    from vuoro.ops.demo import load_demo
     from vuoro.runbooks import flow
     from vuoro.runbooks.demo import load_runbooks_demo
 

@@ -9,7 +9,7 @@ from django.db.models import Count, F
 
 from vuoro.accounts.models import Role, User
 from vuoro.catalog.models import Category
-from vuoro.core.demo import load_demo
+from vuoro.ops.demo import load_demo
 from vuoro.tickets.models import EventKind, ReferenceCounter, Status, Ticket
 from vuoro.tickets.services import ticket_create
 

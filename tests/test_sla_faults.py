@@ -18,10 +18,10 @@ from django.utils import timezone
 from tests import factories as f
 from tests.smtp_recorder import SmtpServer, free_port, one_line
 from tests.worker_harness import kill, start_worker, stop, wait_for
-from vuoro.core.management.commands import worker as worker_command
 from vuoro.core.models import WorkerHeartbeat
 from vuoro.notify.models import DeskNotification, OutboundEmail, OutboxStatus
 from vuoro.notify.sender import recover_stuck_sends
+from vuoro.ops.management.commands import worker as worker_command
 from vuoro.sla.models import ClockKind, ClockState, SlaAlert, SlaClock
 from vuoro.tickets.models import Ticket
 

@@ -238,7 +238,7 @@ def test_new_ticket_of_a_handoff_service_is_handed_off(world):
 
 
 def test_the_worker_sends_webhooks_and_runs_their_watchdog():
-    from vuoro.core.management.commands.worker import SCHEDULED_STEPS
+    from vuoro.ops.management.commands.worker import SCHEDULED_STEPS
 
     assert sender.send_webhooks in SCHEDULED_STEPS and sender.recover_stuck_deliveries in SCHEDULED_STEPS
 

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "vuoro.portal",
     "vuoro.desk",
     "vuoro.api",
+    "vuoro.ops",
 ]
 
 MIDDLEWARE = [

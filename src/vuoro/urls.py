@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from vuoro.accounts import views as account_views
 from vuoro.api.api import api
-from vuoro.core.views import healthz
+from vuoro.ops.views import healthz
 from vuoro.tickets import views as ticket_views
 
 # The admin is registered here rather than at start-up (settings: SimpleAdminConfig).

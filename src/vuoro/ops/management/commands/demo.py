@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from vuoro.core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from vuoro.ops.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
 
 class Command(BaseCommand):
