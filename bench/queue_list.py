@@ -1,6 +1,7 @@
-"""Read latency of the agent queue and the API list at 10k and 100k tickets.
+"""Read latency of the agent queue, the API list and the partner console at 10k to 1M tickets.
 
-For each size: a fresh database (migrate + demo + ``vuoro seed``), then, in a child process
+For each size: a fresh database (migrate + demo + ``vuoro seed``), or with ``--grow`` one
+database topped up from size to size (seed 100k, measure, seed 900k more, measure), then, in a child process
 configured for that database, each read is made ``--samples`` times after a warm-up through
 Django's test client in-process: the whole middleware stack, view (or API operation) and
 template render, without a network hop or gunicorn. Prints p50/p95 in milliseconds as
@@ -8,6 +9,11 @@ markdown table rows.
 
     .venv/bin/python bench/queue_list.py --db postgres
     .venv/bin/python bench/queue_list.py --db sqlite --sizes 10000 100000 --samples 100
+    .venv/bin/python bench/queue_list.py --db postgres --grow --sizes 100000 1000000
+    .venv/bin/python bench/queue_list.py --db postgres --grow --keep --sizes 1000000  # measure again
+
+``--keep`` reuses the grown database as it is (no drop, no demo) and seeds only what is missing,
+so a change to the reads can be measured again without seeding a million tickets again.
 """
 
 import argparse
@@ -20,9 +26,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BIN, database_env, fresh_database, machine, percentile, vuoro  # noqa: E402
+from common import BIN, database_env, django_snippet, fresh_database, machine, percentile, vuoro  # noqa: E402
 
 AGENT = "antti"
+PARTNER = "paula"
 SEARCH_WORDS = ("näyttö", "printer")
 
 
@@ -37,6 +44,8 @@ def reads(agent_token: str) -> list[tuple[str, Callable[[], object]]]:
     agent = User.objects.get(username=AGENT)
     desk = Client()
     desk.force_login(agent)
+    partner = Client()
+    partner.force_login(User.objects.get(username=PARTNER))
     api = Client(HTTP_AUTHORIZATION=f"Bearer {agent_token}")
     queue = reverse("desk:queue")
     deep = deep_cursor(agent)
@@ -64,6 +73,7 @@ def reads(agent_token: str) -> list[tuple[str, Callable[[], object]]]:
          get(api, "/api/v1/tickets", {"limit": 50, "include_closed": "true", "q": SEARCH_WORDS[1]})),
         ("selector ticket_list (active, newest)",
          lambda: ticket_list(user=agent, filters=TicketFilters(), size=50)),
+        ("partner console GET /partner/", get(partner, reverse("partner:queue"))),
     ]
 
 
@@ -115,12 +125,22 @@ def issue_token(env: dict[str, str]) -> str:
     return vuoro(env, "shell", "-v0", "-c", code).strip().splitlines()[-1]
 
 
-def run_size(db: str, size: int, warmup: int, samples: int) -> None:
-    env = database_env(db, f"vuoro-bench-list-{size}")
-    fresh_database(db, env)
-    started = time.monotonic()
-    vuoro(env, "seed", "--tickets", str(size), "--no-progress")
-    print(f"<!-- {db}: seeded {size} tickets in {time.monotonic() - started:.0f} s -->", flush=True)
+def run_size(db: str, size: int, warmup: int, samples: int, *, grow: bool = False,
+             keep: bool = False) -> None:
+    """Seed (a fresh database, or with ``grow`` the one grown database topped up to ``size``),
+    then measure every read in a child process."""
+    env = database_env(db, "vuoro-bench-scale-grow" if grow else f"vuoro-bench-list-{size}")
+    if not keep:
+        fresh_database(db, env)
+    have = int(django_snippet(env, "from vuoro.tickets.models import Ticket\nprint(Ticket.objects.count())")
+               .splitlines()[-1]) if keep else 0
+    if size > have:
+        started = time.monotonic()
+        # A different seed per step: a top-up adds tickets unlike the ones already there.
+        vuoro(env, "seed", "--tickets", str(size - have), "--seed", str(size), "--no-progress")
+        seconds = time.monotonic() - started
+        print(f"<!-- {db}: seeded {size - have} tickets in {seconds:.0f} s "
+              f"({(size - have) / seconds:.0f} tickets/s) -->", flush=True)
     child = subprocess.run(
         [str(BIN / "python"), __file__, "--measure", issue_token(env), "--warmup", str(warmup),
          "--samples", str(samples)], env=env, check=True, text=True, stdout=subprocess.PIPE)
@@ -137,6 +157,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--grow", action="store_true",
+                        help="One database (vuoro_bench_scale_grow) topped up from size to size.")
+    parser.add_argument("--keep", action="store_true",
+                        help="With --grow: keep the grown database, seed only what is missing.")
     parser.add_argument("--measure", metavar="TOKEN", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -146,8 +170,11 @@ def main() -> None:
     print(f"<!-- {machine()} -->")
     print("| database | tickets | read | p50 ms | p95 ms | samples |")
     print("|---|---|---|---|---|---|")
-    for size in args.sizes:
-        run_size(args.db, size, args.warmup, args.samples)
+    print(f"<!-- load average before: {Path('/proc/loadavg').read_text().strip()} -->", flush=True)
+    for step, size in enumerate(sorted(args.sizes) if args.grow else args.sizes):
+        run_size(args.db, size, args.warmup, args.samples, grow=args.grow,
+                 keep=args.grow and (args.keep or step > 0))
+    print(f"<!-- load average after: {Path('/proc/loadavg').read_text().strip()} -->", flush=True)
 
 
 if __name__ == "__main__":

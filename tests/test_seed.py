@@ -105,3 +105,37 @@ def test_without_services_the_command_says_to_run_demo(db):
     with pytest.raises(CommandError, match="vuoro demo"):
         seed(10)
     assert Ticket.objects.count() == 0
+
+
+def test_the_batch_size_does_not_change_the_tickets(demo):
+    seed(60, seed=3, batch_size=7)
+    small = list(Ticket.objects.order_by("reference").values_list("subject", "status", "priority", "form_answers"))
+    Ticket.objects.all().delete()
+    seed(60, seed=3, batch_size=60)
+    whole = list(Ticket.objects.order_by("id").values_list("subject", "status", "priority", "form_answers"))
+    assert len(small) == 60
+    assert small == whole
+
+
+def test_each_history_row_belongs_to_its_own_ticket(demo):
+    seed(120, batch_size=50)
+    created = Ticket.objects.filter(events__kind=EventKind.CREATED)
+    assert created.count() == 120
+    assert not created.exclude(events__created_at=F("created_at")).exists()
+    assert not created.exclude(events__actor=F("created_by")).exists()
+    moved = Ticket.objects.exclude(status=Status.NEW)
+    assert moved.exists()
+    for ticket in moved:
+        change = ticket.events.get(kind=EventKind.CHANGED)
+        assert (change.field, change.old_value, change.new_value) == ("status", Status.NEW, ticket.status)
+
+
+def test_seeded_tickets_are_found_by_full_text_search(demo):
+    from vuoro.tickets.selectors import TicketFilters, ticket_list
+
+    seed(100)
+    agent = User.objects.get(username="antti")
+    ticket = Ticket.objects.order_by("id").last()
+    word = max(re.findall(r"\w+", ticket.subject), key=len)
+    found = ticket_list(user=agent, filters=TicketFilters(text=word, include_closed=True), size=200)
+    assert ticket.pk in {t.pk for t in found.items}

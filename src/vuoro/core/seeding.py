@@ -12,13 +12,17 @@ Output is deterministic for a given ``seed`` and ``now``; only tracking ids stay
 because they are unguessable links.
 """
 
+import json
 import random
 import time as clock
+import uuid
 from bisect import bisect
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from itertools import accumulate
 from typing import Any
 
@@ -408,8 +412,16 @@ AFFECTED = (("me", 70), ("team", 22), ("many", 8))
 CHANNELS = ((Channel.PORTAL, 60), (Channel.EMAIL, 22), (Channel.PHONE, 12), (Channel.API, 6))
 
 
-def _weighted(rng: random.Random, pairs: Sequence[tuple[Any, int]]) -> Any:
-    return rng.choices([p[0] for p in pairs], [p[1] for p in pairs])[0]
+@cache
+def _cumulative(pairs: tuple[tuple[Any, int], ...]) -> tuple[list[Any], list[int]]:
+    return [p[0] for p in pairs], list(accumulate(p[1] for p in pairs))
+
+
+def _weighted(rng: random.Random, pairs: tuple[tuple[Any, int], ...]) -> Any:
+    # With cumulative weights ``choices`` draws exactly what it draws with the plain weights,
+    # without rebuilding both lists for every ticket.
+    values, cumulative = _cumulative(pairs)
+    return rng.choices(values, cum_weights=cumulative)[0]
 
 
 def form_answers(rng: random.Random, fields: list[FormField], requester: User, created: datetime) -> dict:
@@ -445,8 +457,10 @@ def _pick_assignee(rng: random.Random, cast: Cast, team_id: int | None, status: 
     return rng.choice(staff) if staff else None
 
 
-def draft_ticket(rng: random.Random, cast: Cast, created: datetime, now: datetime) -> Ticket:
-    """An unsaved ticket without a reference; the batch numbers it."""
+def draft_ticket(rng: random.Random, cast: Cast, created: datetime, now: datetime) -> dict[str, Any]:
+    """One ticket's column values (``Ticket`` attribute names), without ``id`` and ``reference``;
+    the batch numbers it. A plain dict: building a million model instances costs more than the
+    phrases do, and the PostgreSQL path copies the values straight into the table."""
     requester = _pick_requester(rng, cast.requesters)
     service, category, fields = rng.choice(cast.routes)
     stops_work, affected = _weighted(rng, STOPS_WORK), _weighted(rng, AFFECTED)
@@ -459,30 +473,35 @@ def draft_ticket(rng: random.Random, cast: Cast, created: datetime, now: datetim
     team_id = service.default_team_id
     assignee = _pick_assignee(rng, cast, team_id, life.status)
     creator_id = assignee.pk if channel == Channel.PHONE and assignee else requester.pk
-    return Ticket(
-        requester_id=requester.pk, organisation_id=requester.organisation_id,
-        service_id=service.pk, category_id=category.pk if category else None,
-        subject=subject, description=text_to_html(text),
-        form_answers=form_answers(rng, fields, requester, created),
-        status=life.status, stops_work=stops_work, affected=affected,
-        impact=impact.value, urgency=urgency.value,
-        priority=priority.priority_for(impact, urgency, cast.matrix),
-        team_id=team_id, assignee_id=assignee.pk if assignee else None,
-        channel=channel, created_by_id=creator_id, created_at=created,
-        updated_at=life.updated_at, first_response_at=life.first_response_at,
-        resolved_at=life.resolved_at, closed_at=life.closed_at,
-    )
+    return {
+        "requester_id": requester.pk, "organisation_id": requester.organisation_id,
+        "service_id": service.pk, "category_id": category.pk if category else None,
+        "subject": subject, "description": text_to_html(text),
+        "form_answers": form_answers(rng, fields, requester, created),
+        "status": str(life.status), "stops_work": stops_work, "affected": affected,
+        "impact": impact.value, "urgency": urgency.value,
+        "priority": str(priority.priority_for(impact, urgency, cast.matrix)),
+        "team_id": team_id, "assignee_id": assignee.pk if assignee else None,
+        "channel": str(channel), "created_by_id": creator_id, "idempotency_key": None,
+        "tracking_id": uuid.uuid4(), "created_at": created,
+        "updated_at": life.updated_at, "first_response_at": life.first_response_at,
+        "resolved_at": life.resolved_at, "closed_at": life.closed_at, "sla_due_at": None,
+    }
 
 
-def history(ticket: Ticket) -> list[TicketEvent]:
-    """The "created" row and, for a ticket that moved on, its last status change."""
-    events = [TicketEvent(ticket_id=ticket.pk, actor_id=ticket.created_by_id, kind=EventKind.CREATED,
-                          created_at=ticket.created_at)]
-    if ticket.status != Status.NEW:
-        at = ticket.closed_at or ticket.resolved_at or ticket.first_response_at or ticket.created_at
-        events.append(TicketEvent(ticket_id=ticket.pk, actor_id=ticket.assignee_id,
-                                  kind=EventKind.CHANGED, field="status", old_value=Status.NEW,
-                                  new_value=ticket.status, created_at=at))
+def history(ticket: dict[str, Any]) -> list[dict[str, Any]]:
+    """The "created" row and, for a ticket that moved on, its last status change
+    (``TicketEvent`` column values; ``ticket["id"]`` must be set)."""
+    def event(**values: Any) -> dict[str, Any]:
+        return {"ticket_id": ticket["id"], "field": "", "old_value": "", "new_value": "",
+                "internal": False, **values}
+
+    events = [event(actor_id=ticket["created_by_id"], kind=str(EventKind.CREATED),
+                    created_at=ticket["created_at"])]
+    if ticket["status"] != Status.NEW:
+        at = ticket["closed_at"] or ticket["resolved_at"] or ticket["first_response_at"] or ticket["created_at"]
+        events.append(event(actor_id=ticket["assignee_id"], kind=str(EventKind.CHANGED), field="status",
+                            old_value=str(Status.NEW), new_value=ticket["status"], created_at=at))
     return events
 
 
@@ -508,24 +527,81 @@ def reserve_references(per_year: Counter[int]) -> dict[int, int]:
     return first
 
 
-def write_batch(tickets: list[Ticket]) -> int:
-    """Number, insert and record one batch in one transaction; returns the events written."""
+def write_batch(tickets: list[dict[str, Any]]) -> int:
+    """Number, insert and record one batch in one transaction; returns the events written.
+
+    PostgreSQL takes the rows by ``COPY`` (ids drawn from the table's sequence first, so the
+    history rows can name their tickets); other databases by ``bulk_create``. Either way the
+    batch commits whole or not at all.
+    """
     prefix = settings.VUORO_TICKET_PREFIX
     with transaction.atomic():
-        years = [local_year(t.created_at) for t in tickets]
+        years = [local_year(t["created_at"]) for t in tickets]
         next_number = reserve_references(Counter(years))
         for ticket, year in zip(tickets, years, strict=True):
-            ticket.reference = f"{prefix}-{year}-{next_number[year]:06d}"
+            ticket["reference"] = f"{prefix}-{year}-{next_number[year]:06d}"
             next_number[year] += 1
-        Ticket.objects.bulk_create(tickets)
+        if connection.vendor == "postgresql":
+            return _copy_batch(tickets)
+        saved = Ticket.objects.bulk_create([Ticket(**t) for t in tickets])
+        for ticket, row in zip(saved, tickets, strict=True):
+            row["id"] = ticket.pk
         events = [e for t in tickets for e in history(t)]
-        TicketEvent.objects.bulk_create(events)
+        TicketEvent.objects.bulk_create([TicketEvent(**e) for e in events])
     return len(events)
+
+
+def _copy_batch(tickets: list[dict[str, Any]]) -> int:
+    """PostgreSQL: tickets and their history through ``COPY … FROM STDIN`` (psycopg's copy
+    support), an order of magnitude less work per row than parameterised inserts."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [Ticket._meta.db_table, len(tickets)])
+        ids = sorted(row[0] for row in cursor.fetchall())
+        for ticket, pk in zip(tickets, ids, strict=True):
+            ticket["id"] = pk
+            ticket["form_answers"] = json.dumps(ticket["form_answers"])
+        events = [e for t in tickets for e in history(t)]
+        _copy_rows(cursor.cursor, Ticket._meta.db_table, tickets)
+        _copy_rows(cursor.cursor, TicketEvent._meta.db_table, events)
+    return len(events)
+
+
+def _copy_rows(cursor: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    from psycopg import sql
+
+    columns = list(rows[0])
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
+    with cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 def _chunks(items: list[datetime], size: int) -> Iterator[list[datetime]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def _drafted_ahead(rng: random.Random, cast: Cast, times: list[datetime], now: datetime,
+                   batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    """The batches of drafted tickets, each drafted in a second thread while the one before is
+    written: the database digests a batch (indexes, full-text document, foreign keys) while
+    Python composes the next, instead of each waiting for the other. One thread drafts every
+    batch in order from the one ``rng``, so the tickets stay the same for a seed; drafting reads
+    only the loaded ``cast``, never the database."""
+    def draft(chunk: list[datetime]) -> list[dict[str, Any]]:
+        return [draft_ticket(rng, cast, at, now) for at in chunk]
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed-draft") as drafting:
+        pending: Future[list[dict[str, Any]]] | None = None
+        for chunk in _chunks(times, batch_size):
+            following = drafting.submit(draft, chunk)
+            if pending is not None:
+                yield pending.result()
+            pending = following
+        if pending is not None:
+            yield pending.result()
 
 
 def refresh_statistics() -> None:
@@ -569,10 +645,10 @@ def seed_tickets(*, count: int, organisations: int = 10, seed: int = 1, now: dat
         agents_made = ensure_agents(people_rng)
     cast = load_cast()
     events = 0
-    for times in _chunks(created_times(rng, count, now), batch_size):
-        events += write_batch([draft_ticket(rng, cast, at, now) for at in times])
+    for batch in _drafted_ahead(rng, cast, created_times(rng, count, now), now, batch_size):
+        events += write_batch(batch)
         if on_batch:
-            on_batch(len(times))
+            on_batch(len(batch))
     refresh_statistics()
     return SeedReport(count, events, orgs_made, people_made, agents_made, clock.monotonic() - started)
 
