@@ -332,7 +332,7 @@ def main() -> None:
     parser.add_argument("--page-interval", help="VUORO_PAGE_INTERVAL for the workers (default: theirs).")
     parser.add_argument("--scan-interval", help="VUORO_SCAN_INTERVAL for the workers (default: theirs).")
     parser.add_argument("--gunicorn-workers", type=int, default=2, help="As `vuoro serve`.")
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--requester", default="maija", help="Demo user the API token belongs to.")
     parser.add_argument("--timeout", type=float, default=120, help="Seconds to wait for webhooks.")
     args = parser.parse_args()

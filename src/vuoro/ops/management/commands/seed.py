@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from vuoro.core.seeding import DEFAULT_BATCH, SeedError, require_services, seed_tickets
+from vuoro.ops.seeding import DEFAULT_BATCH, SeedError, require_services, seed_tickets
 
 
 class Command(BaseCommand):

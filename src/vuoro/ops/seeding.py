@@ -1,10 +1,10 @@
 """Bulk ticket volume for load tests and large demos: realistic tickets written in batches.
 
-Seeded tickets do not go through ``ticket_create`` on purpose: intake locks the reference
-counter once per ticket, which is right for one request and far too slow for 100,000. The
+Seeded tickets do not go through ``ticket_create`` on purpose: intake writes one ticket,
+its events and reactions per request, which is right for one request and far too slow for 100,000. The
 seeder keeps the guarantees later writes rely on: references come from the same yearly
-``ReferenceCounter`` rows (one block reserved under a row lock per batch, so a ticket taken
-through intake meanwhile or afterwards gets the next free number), priorities come from the
+counters as the intake's (``tickets.turns``: a block reserved per batch, so a ticket taken
+through intake meanwhile or afterwards gets a number of its own), priorities come from the
 configured impact × urgency grid, the organisation is always the requester's, and every ticket
 has its "created" history row written in the same transaction as the ticket.
 
@@ -38,12 +38,12 @@ from vuoro.tickets.models import (
     ACTIVE_STATUSES,
     Channel,
     EventKind,
-    ReferenceCounter,
     Status,
     Ticket,
     TicketEvent,
 )
 from vuoro.tickets.services import priority_matrix
+from vuoro.tickets.turns import references_reserve
 
 # Starts with "!", so Django treats it as unusable: seeded people cannot sign in.
 SEEDED_PASSWORD = "!vuoro-seeded-no-login"
@@ -511,20 +511,12 @@ def local_year(at: datetime) -> int:
     return at.astimezone(timezone.get_default_timezone()).year
 
 
-def reserve_references(per_year: Counter[int]) -> dict[int, int]:
-    """The first number of a block of ``per_year[year]`` numbers reserved for each year.
-
-    Locks each year's counter row and advances it once, so intake running at the same time
-    waits for this batch and then continues after the block. Call inside a transaction.
-    """
-    first: dict[int, int] = {}
-    for year in sorted(per_year):
-        ReferenceCounter.objects.get_or_create(year=year)
-        counter = ReferenceCounter.objects.select_for_update().get(pk=year)
-        first[year] = counter.last + 1
-        counter.last += per_year[year]
-        counter.save(update_fields=["last"])
-    return first
+def reserve_references(per_year: Counter[int]) -> dict[int, list[int]]:
+    """``per_year[year]`` ticket numbers for each year, ascending, from the same counters the
+    intake takes its numbers from (``tickets.turns``): on PostgreSQL the year's sequence, on
+    SQLite the year's counter row advanced once. A ticket taken through intake meanwhile or
+    afterwards gets a number of its own. Call inside a transaction."""
+    return {year: references_reserve(year, per_year[year]) for year in sorted(per_year)}
 
 
 def write_batch(tickets: list[dict[str, Any]]) -> int:
@@ -537,10 +529,9 @@ def write_batch(tickets: list[dict[str, Any]]) -> int:
     prefix = settings.VUORO_TICKET_PREFIX
     with transaction.atomic():
         years = [local_year(t["created_at"]) for t in tickets]
-        next_number = reserve_references(Counter(years))
+        numbers = {year: iter(block) for year, block in reserve_references(Counter(years)).items()}
         for ticket, year in zip(tickets, years, strict=True):
-            ticket["reference"] = f"{prefix}-{year}-{next_number[year]:06d}"
-            next_number[year] += 1
+            ticket["reference"] = f"{prefix}-{year}-{next(numbers[year]):06d}"
         if connection.vendor == "postgresql":
             return _copy_batch(tickets)
         saved = Ticket.objects.bulk_create([Ticket(**t) for t in tickets])
