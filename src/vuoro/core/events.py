@@ -6,10 +6,11 @@
   (SLA clocks, the out-of-hours decision, a page opened at once). Their failure fails the change.
 - when the event has *deferred* subscribers (mail, webhooks, notices), one ``DomainEvent`` row is
   written in the same transaction: the transactional outbox. ``react_due`` (the worker's
-  reactor thread) claims pending events and runs each deferred subscriber in a transaction of its
-  own, committed together with a ``Reaction`` row unique per event and subscriber. So a reaction
-  happens once, after the change committed and never without it, even when a worker dies
-  mid-way and the event is claimed again after its lease ends.
+  reactor thread) claims pending events and reacts to each in one transaction of its own: every
+  deferred subscriber in a savepoint together with a ``Reaction`` row unique per event and
+  subscriber, and the event's new state. So a reaction happens once, after the change
+  committed and never without it, even when a worker dies mid-way and the event is claimed
+  again after its lease ends.
 
 Reactions to one ticket keep their order: an event is not claimed while an earlier event of the
 same ticket is pending. A failing subscriber is retried with backoff; after ``MAX_ATTEMPTS`` the
@@ -32,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -161,42 +162,42 @@ def claim_due(limit: int = BATCH, *, now: datetime | None = None) -> list[Domain
                                            state=EventState.PENDING).order_by("id"))
 
 
-def _react_once(row: DomainEvent, subscriber: Subscriber, event: Event) -> None:
-    """Run one deferred subscriber with its Reaction row in one transaction; nothing if done."""
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                Reaction.objects.create(event=row, subscriber=subscriber.name, done_at=timezone.now())
-        except IntegrityError:
-            return  # reacted before a crash or by an expired lease's holder
-        subscriber.handler(event)
-
-
 def react(row: DomainEvent) -> bool:
     """Run the deferred subscribers of a claimed event; True when all of them succeeded.
 
-    A failing subscriber leaves the event pending with backoff (the others' reactions stay
-    done); after ``MAX_ATTEMPTS`` tries the event is ``failed`` with the error.
+    One transaction for the event: each subscriber runs in a savepoint with its Reaction row
+    (unique per event and subscriber, so one that already reacted is skipped), and the event's
+    state is written in the same transaction. A failing subscriber's savepoint is rolled back
+    and the event stays pending with backoff (the others' reactions are kept); after
+    ``MAX_ATTEMPTS`` tries it is ``failed`` with the error. One write transaction per event
+    keeps SQLite's single writer free for intake and paging.
     """
     event = _as_event(row)
     errors = []
-    for subscriber in subscribers(row.name, deferred=True):
-        try:
-            _react_once(row, subscriber, event)
-        except Exception as exc:  # noqa: BLE001 - recorded on the event, retried
-            logger.exception("Reaction %s to event %s failed", subscriber.name, row.pk)
-            errors.append(f"{subscriber.name}: {exc!r}"[:1000])
-    now = timezone.now()
-    if not errors:
-        DomainEvent.objects.filter(pk=row.pk).update(state=EventState.DONE, done_at=now,
-                                                     claimed_until=None)
-        return True
-    attempts = row.attempts + 1
-    DomainEvent.objects.filter(pk=row.pk).update(
-        attempts=attempts, last_error="\n".join(errors), claimed_until=None,
-        state=EventState.FAILED if attempts >= MAX_ATTEMPTS else EventState.PENDING,
-        next_attempt_at=now + timedelta(seconds=min(2 ** attempts, 300)),
-    )
+    with transaction.atomic():
+        done = set(Reaction.objects.filter(event_id=row.pk).values_list("subscriber", flat=True))
+        for subscriber in subscribers(row.name, deferred=True):
+            if subscriber.name in done:
+                continue  # reacted before a crash, or by an expired lease's holder
+            try:
+                with transaction.atomic():
+                    Reaction.objects.create(event=row, subscriber=subscriber.name,
+                                            done_at=timezone.now())
+                    subscriber.handler(event)
+            except Exception as exc:  # noqa: BLE001 - recorded on the event, retried
+                logger.exception("Reaction %s to event %s failed", subscriber.name, row.pk)
+                errors.append(f"{subscriber.name}: {exc!r}"[:1000])
+        now = timezone.now()
+        if not errors:
+            DomainEvent.objects.filter(pk=row.pk).update(state=EventState.DONE, done_at=now,
+                                                         claimed_until=None)
+            return True
+        attempts = row.attempts + 1
+        DomainEvent.objects.filter(pk=row.pk).update(
+            attempts=attempts, last_error="\n".join(errors), claimed_until=None,
+            state=EventState.FAILED if attempts >= MAX_ATTEMPTS else EventState.PENDING,
+            next_attempt_at=now + timedelta(seconds=min(2 ** attempts, 300)),
+        )
     return False
 
 

@@ -117,6 +117,7 @@ def pager_step(step: Callable[[], object], name: str) -> Callable[[], object]:
         if connection.vendor == "sqlite" and name == "vuoro-pager":
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA busy_timeout={PAGER_BUSY_TIMEOUT_MS}")
+            connection.writer_wait_seconds = PAGER_BUSY_TIMEOUT_MS / 1000  # type: ignore[attr-defined]
         try:
             return step()
         finally:
