@@ -167,3 +167,19 @@ def test_a_failed_event_can_be_reacted_to_again_from_the_admin(world, deferred, 
     assert (event.state, event.attempts) == (EventState.PENDING, 0)
     assert events.react_due() == 1
     assert OutboundEmail.objects.filter(key=f"requester-{ticket.pk}-received").count() == 1
+
+
+def test_reactions_step_aside_while_paging_work_is_due(world, deferred):
+    for n in range(3):
+        f.ticket(world.requester_a, world.other, world.cat_other, subject=f"Bulk {n}")
+    asked = []
+
+    def paging_due() -> bool:
+        asked.append(True)
+        return len(asked) > 1  # a page falls due after the first event
+
+    assert events.react_due(pause=paging_due) == 1
+    assert DomainEvent.objects.filter(state=EventState.DONE).count() == 1
+    # The rest are let go at once, not held under a lease: the next cycle takes them.
+    assert not DomainEvent.objects.filter(state=EventState.PENDING, claimed_until__isnull=False).exists()
+    assert events.react_due() == 2

@@ -201,21 +201,28 @@ def react(row: DomainEvent) -> bool:
     return False
 
 
-def react_due(limit: int = BATCH) -> int:
-    """Claim and react to due events; returns how many were claimed (0: nothing to do).
+def react_due(limit: int = BATCH, *, pause: Callable[[], bool] | None = None) -> int:
+    """Claim and react to due events; returns how many were reacted to (0: nothing done).
 
     When a reaction fails, the ticket's later events in the batch are let go unrun, to be
-    claimed after the failed one succeeds (or fails for good).
+    claimed after the failed one succeeds (or fails for good). ``pause`` is asked before each
+    event: when it says more urgent work waits (the worker passes "a page is due"), the rest
+    of the batch is let go at once, so reactions never hold paging up.
     """
     rows = claim_due(limit)
     stalled: set[int] = set()
-    for row in rows:
+    reacted = 0
+    for index, row in enumerate(rows):
+        if pause is not None and pause():
+            DomainEvent.objects.filter(pk__in=[r.pk for r in rows[index:]]).update(claimed_until=None)
+            break
         if row.ticket_id is not None and row.ticket_id in stalled:
             DomainEvent.objects.filter(pk=row.pk).update(claimed_until=None)
             continue
+        reacted += 1
         if not react(row) and row.ticket_id is not None:
             stalled.add(row.ticket_id)
-    return len(rows)
+    return reacted
 
 
 def events_failed() -> int:

@@ -61,13 +61,6 @@ DEFAULT_PAGE_SENDERS = 4
 
 logger = logging.getLogger("vuoro.worker")
 
-SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (
-    scan_sla, recover_stuck_sends, send_outbox, recover_stuck_messages, gap_warnings_scan,
-    recover_stuck_deliveries, send_webhooks,
-)  # paging messages are sent by the sender threads alone (VUORO_PAGE_SENDERS per worker): a
-# killed worker leaves at most that many sends in flight, each followed up as unknown at once
-# Mail is polled in a thread of its own: a full inbox is drained back to back, and a slow or
-# unreachable mail server never holds up the SLA scan.
 MAIL_STEP: Callable[[], object] = email_poll
 
 
@@ -81,6 +74,40 @@ def beat(worker_id: str, started_at) -> None:  # type: ignore[no-untyped-def]
             "last_seen_at": timezone.now(),
         },
     )
+
+
+def paging_waits() -> bool:
+    """A page step or a page notification is due now: the worker's bulk work (reactions to
+    ticket changes, mail intake) steps aside for it. Two indexed reads."""
+    from vuoro.notify.selectors import messages_due
+    from vuoro.paging.engine import pages_due
+
+    now = timezone.now()
+    return pages_due(now).exists() or messages_due(now=now).exists()
+
+
+def behind_paging(step: Callable[[], object]) -> Callable[[], object]:
+    """``step``, skipped for this cycle while paging work is due (bulk work yields: it shares
+    this process's interpreter lock, and on SQLite the one writer, with the pager)."""
+    def run() -> object:
+        return 0 if paging_waits() else step()
+
+    run.__name__ = getattr(step, "__name__", "step")
+    return run
+
+
+def react_behind_paging() -> int:
+    """Reactions to domain events, pausing between events whenever paging work is due."""
+    return 0 if paging_waits() else react_due(pause=paging_waits)
+
+
+SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (
+    scan_sla, recover_stuck_sends, behind_paging(send_outbox), recover_stuck_messages,
+    gap_warnings_scan, recover_stuck_deliveries, behind_paging(send_webhooks),
+)  # paging messages are sent by the sender threads alone (VUORO_PAGE_SENDERS per worker): a
+# killed worker leaves at most that many sends in flight, each followed up as unknown at once
+# Mail is polled in a thread of its own: a full inbox is drained back to back, and a slow or
+# unreachable mail server never holds up the SLA scan.
 
 
 def scan_interval(name: str = "VUORO_SCAN_INTERVAL", default: float = DEFAULT_SCAN_INTERVAL) -> float:
@@ -211,10 +238,11 @@ class Command(DbWorkerCommand):
                 threads.append(threading.Thread(
                     target=_while_busy(page_interval, stop, pager_step(step, name)),
                     name=name, daemon=True))
-            threads.append(threading.Thread(target=_while_busy(scan_interval(), stop, MAIL_STEP),
-                                            name="vuoro-mail", daemon=True))
+            threads.append(threading.Thread(
+                target=_while_busy(scan_interval(), stop, behind_paging(MAIL_STEP)),
+                name="vuoro-mail", daemon=True))
             # Reactions to domain events (mail, webhooks) leave within a page interval too.
-            threads.append(threading.Thread(target=_while_busy(page_interval, stop, react_due),
+            threads.append(threading.Thread(target=_while_busy(page_interval, stop, react_behind_paging),
                                             name="vuoro-reactor", daemon=True))
         for thread in threads:
             thread.start()
