@@ -22,6 +22,9 @@ from gunicorn.workers import gthread
 from vuoro.core.deadlines import WATCHDOG
 
 HEADER_TIMEOUT = float(os.environ.get("VUORO_HEADER_TIMEOUT", "10"))
+# Web processes yield the CPU to the task worker (pager, senders) on a shared host: in a burst
+# the pages of the requests already taken in go out before the next requests are taken in.
+WEB_NICE = int(os.environ.get("VUORO_WEB_NICE", "10"))
 CLOSE_LINGER = 0.5
 
 
@@ -39,6 +42,11 @@ class ThreadWorker(gthread.ThreadWorker):
     @worker_connections.setter
     def worker_connections(self, value: int) -> None:
         self._max_connections = value
+
+    def init_process(self) -> None:
+        if WEB_NICE > 0:
+            os.nice(WEB_NICE)
+        super().init_process()
 
     def enqueue_req(self, conn):  # type: ignore[no-untyped-def]
         self._busy += 1  # main thread only, like finish_request
