@@ -178,7 +178,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--requests", type=int, default=2000, help="Creates per concurrency level.")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--workers", type=int, default=2, help="As `vuoro serve`.")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn processes; default as `vuoro serve`: 2 on PostgreSQL, 1 on SQLite.")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--no-worker", action="store_true",
                         help="Do not run a `vuoro worker` beside (it sends the mail and webhooks "
@@ -188,6 +189,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=50)
     args = parser.parse_args()
 
+    if args.workers is None:
+        args.workers = 2 if args.db == "postgres" else 1
     env = database_env(args.db, "vuoro-bench-api")
     fresh_database(args.db, env)
     token = django_snippet(env, ISSUE_TOKEN.format(username=args.as_user)).splitlines()[-1]
