@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.dovecot import dovecot  # noqa: F401  (fixture)
+from tests.test_imap_flow import _quiet_poll_logs, mailbox  # noqa: F401  (fixtures: the desk mailbox)
 from vuoro.channels.imap import mailbox_poll
-from vuoro.channels.models import InboundEmail, Mailbox, Outcome
+from vuoro.channels.models import InboundEmail, Outcome
 from vuoro.notify.models import OutboundEmail
 from vuoro.tickets.models import Ticket
 
@@ -21,18 +22,9 @@ def message(mid: str, sender: str, subject: str, rest: str) -> bytes:
     return (HEAD.format(sender=sender, subject=subject, mid=mid) + rest).encode()
 
 
-@pytest.fixture
-def mailbox(world, dovecot, settings):  # noqa: F811
-    settings.VUORO_REQUESTER_MAIL = True  # acknowledgements on: a bounce must not get one
-    return Mailbox.objects.create(
-        name="Desk", address="desk@example.test", service=world.other, imap_host=dovecot.host,
-        imap_port=dovecot.port, imap_username=dovecot.user, imap_password=dovecot.password, imap_ssl=False,
-    )
-
-
 @pytest.fixture(autouse=True)
-def _quiet_poll_logs(caplog):
-    caplog.set_level("CRITICAL", logger="vuoro.channels.imap")
+def acknowledgements_on(settings):
+    settings.VUORO_REQUESTER_MAIL = True  # a bounce must not get one
 
 
 def test_multiparts_without_their_boundary_keep_their_text(world, dovecot, mailbox):  # noqa: F811
