@@ -93,7 +93,13 @@ def behind_paging(step: Callable[[], object]) -> Callable[[], object]:
         return 0 if paging_waits() else step()
 
     run.__name__ = getattr(step, "__name__", "step")
+    run.__wrapped__ = step  # type: ignore[attr-defined]
     return run
+
+
+def scheduled_work() -> set[Callable[[], object]]:
+    """The functions the scheduler runs, unwrapped from ``behind_paging``."""
+    return {getattr(step, "__wrapped__", step) for step in SCHEDULED_STEPS}
 
 
 def react_behind_paging() -> int:
