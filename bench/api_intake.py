@@ -12,6 +12,7 @@ import argparse
 import http.client
 import itertools
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -114,6 +115,40 @@ def tree_rss_mb(processes: list[subprocess.Popen]) -> float:
     return total_kb / 1024
 
 
+def tree_cpu_seconds(processes: list[subprocess.Popen]) -> float:
+    """User + system CPU time of the processes and all their descendants, in seconds."""
+    return sum(_cpu_seconds(p) for process in processes for p in _tree(process.pid))
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL server process on the machine (0 when none is visible)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += _cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_split(server: subprocess.Popen, worker: subprocess.Popen | None) -> dict[str, float]:
+    """CPU seconds so far of the web processes, the worker, PostgreSQL and this client."""
+    mine = os.times()
+    return {"web": tree_cpu_seconds([server]),
+            "worker": tree_cpu_seconds([worker]) if worker is not None else 0.0,
+            "postgres": postgres_cpu_seconds(), "client": mine.user + mine.system}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -209,9 +244,15 @@ def main() -> None:
         drive(port, token, max(args.concurrency), args.warmup, first)
         first += args.warmup
         for concurrency in args.concurrency:
+            before = cpu_split(server, worker)
             run, seconds = drive(port, token, concurrency, args.requests, first)
+            after = cpu_split(server, worker)
             first += args.requests
             print(row(args.db, shape, concurrency, run, seconds), flush=True)
+            spent = ", ".join(f"{name} {(after[name] - before[name]) * 1000 / args.requests:.1f}"
+                              for name in before)
+            print(f"<!-- CPU ms per create (during the run, the worker's reactions included): "
+                  f"{spent} -->", flush=True)
             print(f"<!-- {trend(run)} -->", flush=True)
             for error in run.errors[:3]:
                 print(f"<!-- error: {error} -->")

@@ -20,7 +20,12 @@ def ticket_clocks(*, ticket: Ticket) -> list[SlaClock]:
 
 
 def first_response_due(*, ticket: Ticket) -> dt.datetime | None:
-    """When the first response is due, if its clock is running."""
+    """When the first response is due, if its clock is running; no query when the clocks were
+    just started on this very ticket object."""
+    started = getattr(ticket, "_started_sla_clocks", None)
+    if started is not None:
+        return next((c.due_at for c in started
+                     if c.kind == ClockKind.FIRST_RESPONSE and c.state == ClockState.RUNNING), None)
     return (SlaClock.objects.filter(ticket=ticket, kind=ClockKind.FIRST_RESPONSE,
                                     state=ClockState.RUNNING)
             .values_list("due_at", flat=True).first())
