@@ -183,3 +183,32 @@ def test_reactions_step_aside_while_paging_work_is_due(world, deferred):
     # The rest are let go at once, not held under a lease: the next cycle takes them.
     assert not DomainEvent.objects.filter(state=EventState.PENDING, claimed_until__isnull=False).exists()
     assert events.react_due() == 2
+
+
+def test_the_subscribers_of_one_event_read_its_ticket_once(world, deferred):
+    from django.test.utils import CaptureQueriesContext
+
+    ticket = f.ticket(world.requester_a, world.other, world.cat_other)
+    event = DomainEvent.objects.get(ticket_id=ticket.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert events.react(event)
+    reads = [q["sql"] for q in queries.captured_queries
+             if q["sql"].startswith('SELECT "tickets_ticket"."id"') and 'FROM "tickets_ticket"' in q["sql"]]
+    assert len(reads) == 1, reads
+    # Both mails and the webhook reaction ran on that one read.
+    keys = set(OutboundEmail.objects.values_list("key", flat=True))
+    assert f"requester-{ticket.pk}-received" in keys
+    assert any(key.startswith(f"agent-{ticket.pk}-new") for key in keys)
+
+
+def test_a_subscriber_changing_its_copy_leaves_the_shared_ticket_alone(world, deferred):
+    ticket = f.ticket(world.requester_a, world.other, world.cat_other)
+    events.react_due()
+    ticket_change(actor=world.agent, ticket=ticket, status=Status.WAITING)
+    event = DomainEvent.objects.filter(ticket_id=ticket.pk, name="ticket.changed").latest("id")
+    DomainEvent.objects.filter(pk=event.pk).update(payload={**event.payload, "status": Status.RESOLVED})
+    event.refresh_from_db()
+    shared = events._as_event(event)
+    for subscriber in events.subscribers("ticket.changed", deferred=True):
+        subscriber.handler(shared)
+    assert shared.memo["ticket"].status == Status.WAITING

@@ -8,6 +8,10 @@ process's cache at once and bumps the ``ConfigVersion`` row in the same transact
 other process compares that row at most every ``VUORO_CONFIG_CHECK_SECONDS`` (default 1 s)
 and drops its cache when it moved: a change is seen everywhere within that time.
 
+``cached_briefly(key, compute, seconds)`` is for values that also come from rows that are not
+configuration (an API token's user): kept at most ``seconds`` besides, never a ``None``, and at
+most ``BRIEF_LIMIT`` of them (the oldest go first), so keys chosen by strangers cannot grow it.
+
 Guarantees and limits: cached values are shared between threads and must not be changed by
 their readers. Writes that bypass model signals (``QuerySet.update``, ``bulk_create``) do not
 clear the cache; configuration is written through the admin and services, which save rows.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
@@ -30,6 +35,8 @@ from vuoro.core.models import ConfigVersion
 T = TypeVar("T")
 
 _values: dict[Hashable, Any] = {}
+_brief: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+BRIEF_LIMIT = 1000
 _lock = threading.Lock()
 _state: dict[str, Any] = {"version": None, "checked_at": float("-inf")}
 
@@ -41,8 +48,13 @@ def _check_seconds() -> float:
 def clear() -> None:
     """Drop this process's cached configuration (tests call it between tests)."""
     with _lock:
-        _values.clear()
+        _drop_all()
         _state["checked_at"] = float("-inf")
+
+
+def _drop_all() -> None:
+    _values.clear()
+    _brief.clear()
 
 
 def _stored_version() -> int:
@@ -56,7 +68,7 @@ def _fresh() -> None:
     version = _stored_version()
     with _lock:
         if version != _state["version"]:
-            _values.clear()
+            _drop_all()
             _state["version"] = version
         _state["checked_at"] = now
 
@@ -72,13 +84,39 @@ def cached(key: Hashable, compute: Callable[[], T]) -> T:
         return value
 
 
+def cached_briefly(key: Hashable, compute: Callable[[], T | None], seconds: float) -> T | None:
+    """``compute()``'s value for ``key``, kept at most ``seconds`` and until the config changes.
+
+    ``None`` is returned but not kept. At most ``BRIEF_LIMIT`` values are kept per process.
+    """
+    _fresh()
+    now = time.monotonic()
+    entry = _brief.get(key)
+    if entry is not None and entry[0] > now:
+        return entry[1]  # type: ignore[no-any-return]
+    value = compute()
+    with _lock:
+        _brief.pop(key, None)
+        if value is not None:
+            _brief[key] = (now + seconds, value)
+            while len(_brief) > BRIEF_LIMIT:
+                _brief.popitem(last=False)
+    return value
+
+
+def forget(key: Hashable) -> None:
+    """Drop the value ``cached_briefly`` keeps for ``key`` in this process."""
+    with _lock:
+        _brief.pop(key, None)
+
+
 def config_changed() -> None:
     """Clear the cache here now and, through the version row, everywhere within a second."""
-    _values.clear()
+    _drop_all()
     if not ConfigVersion.objects.filter(pk=1).update(version=F("version") + 1):
         ConfigVersion.objects.get_or_create(pk=1, defaults={"version": 1})
     # A value computed inside the changing transaction may hold what has not committed yet.
-    transaction.on_commit(_values.clear)
+    transaction.on_commit(_drop_all)
 
 
 def _on_change(sender: type[Model], **kwargs: Any) -> None:

@@ -58,6 +58,15 @@ class Event:
     subject: Any = None
     actor: Any = None
     id: int | None = None
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def remembered(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``'s value, computed once per event: the deferred subscribers of one event
+        react in one transaction, so the second reads what the first read (the ticket row)
+        instead of asking the database again. Readers must not change what they get."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
 
 Handler = Callable[[Event], object]

@@ -1,17 +1,19 @@
 """Mail about tickets is written by the worker after the change committed (deferred reactions):
-the requester's acknowledgement, replies and status mail, and the desk's mail. Each reaction
-reads the ticket again and uses the event's time and history rows, so a late reaction still
-tells what happened then."""
+the requester's acknowledgement, replies and status mail, and the desk's mail. The reactions to
+one event read the ticket once, after the change committed (shared through the event), and use
+the event's time and history rows, so a late reaction still tells what happened then."""
+
+import copy
 
 from vuoro.accounts.models import User
 from vuoro.core.events import Event, subscribe
 from vuoro.notify import agent_mail, requester_mail
 from vuoro.tickets.models import Message, Ticket
+from vuoro.tickets.selectors import ticket_for_reaction
 
 
 def _ticket(event: Event) -> Ticket | None:
-    return (Ticket.objects.select_related("requester", "service", "assignee", "team")
-            .filter(pk=event.ticket_id).first())
+    return ticket_for_reaction(event)
 
 
 def _actor(event: Event) -> User | None:
@@ -49,9 +51,10 @@ def _message_to_desk(event: Event) -> None:
 
 
 def _status(event: Event) -> None:
-    ticket = _ticket(event)
-    if ticket is None or "status" not in event.payload.get("changed", []):
+    shared = _ticket(event)
+    if shared is None or "status" not in event.payload.get("changed", []):
         return
+    ticket = copy.copy(shared)  # the event's ticket is shared with the other subscribers
     ticket.status = event.payload["status"]  # the status this change made, not a later one
     requester_mail.requester_mail_status(ticket=ticket, now=event.at,
                                          history_id=event.payload.get("history", {}).get("status"))

@@ -1,7 +1,7 @@
 """Reads on tickets. Each selector takes the acting user and returns only what they may see."""
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 
@@ -10,6 +10,9 @@ from vuoro.core.pagination import Page, keyset_page
 from vuoro.tickets import access
 from vuoro.tickets.models import ACTIVE_STATUSES, Attachment, Message, Status, Ticket, TicketEvent
 from vuoro.tickets.search import search_tickets
+
+if TYPE_CHECKING:
+    from vuoro.core.events import Event
 
 SORTS: dict[str, list[str]] = {
     "newest": ["-created_at", "-id"],
@@ -148,3 +151,13 @@ def ticket_catalog_refs(*, tickets: list[Ticket]) -> dict[int, dict[str, Any]]:
         "category__name_sv",
     )
     return {row["id"]: row for row in rows}
+
+
+def ticket_for_reaction(event: "Event") -> Ticket | None:
+    """The ticket a deferred reaction is about, with its requester, service (and its calendar,
+    for the expected handling time), assignee and team;
+    read once per event and shared by every subscriber reacting to it (``Event.remembered``).
+    Subscribers must not change it; one that needs a variant copies it."""
+    return event.remembered("ticket", lambda: (
+        Ticket.objects.select_related("requester", "service__calendar", "assignee", "team")
+        .filter(pk=event.ticket_id).first()))

@@ -2,7 +2,7 @@
 committed (deferred reactions), never inside the request that made the change."""
 
 from vuoro.core.events import Event, subscribe
-from vuoro.tickets.models import Ticket
+from vuoro.tickets.selectors import ticket_for_reaction
 from vuoro.webhooks.events import webhook_event
 
 _HEARD_AS = {"ticket.created": "ticket.created", "ticket.changed": "ticket.updated",
@@ -10,7 +10,7 @@ _HEARD_AS = {"ticket.created": "ticket.created", "ticket.changed": "ticket.updat
 
 
 def _deliver(event: Event) -> None:
-    ticket = Ticket.objects.select_related("service", "requester").filter(pk=event.ticket_id).first()
+    ticket = ticket_for_reaction(event)
     if ticket is not None:
         webhook_event(event=_HEARD_AS[event.name], ticket=ticket, now=event.at)
 

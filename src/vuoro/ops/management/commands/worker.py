@@ -3,14 +3,15 @@
 The scheduler thread runs the SLA scan, the stuck-send watchdogs, the outbox and webhook
 senders every ``VUORO_SCAN_INTERVAL`` seconds (default 1), and looks for on-call gaps every ten
 minutes. The reactor thread runs the deferred reactions to domain events (mail and webhooks
-about ticket changes) every ``VUORO_PAGE_INTERVAL`` and back to back while events wait. The mail thread polls due IMAP mailboxes on the same interval and again at once while
-mail keeps arriving. The
-pager thread drives due pages and ``VUORO_PAGE_SENDERS`` sender threads (default 4) send their
-notifications, each every ``VUORO_PAGE_INTERVAL`` seconds (default 0.1) and at once again
-while it finds work, so a burst of pages is not sent one provider round trip at a time, a page
-leaves well within a second of the ticket that caused it and a slow provider never holds up
-the escalation of other pages. Each step is safe to run in many workers at once; a
-failing step is logged and the next cycle tries again, so no error stops the worker.
+about ticket changes) every ``VUORO_PAGE_INTERVAL`` and back to back while events wait. The
+mail thread polls due IMAP mailboxes on the same interval and again at once while mail keeps
+arriving. The pager thread drives due pages and ``VUORO_PAGE_SENDERS`` sender threads
+(default 4) send their notifications every ``VUORO_PAGE_INTERVAL`` seconds (default 0.1) and
+at once again while they find work, so a burst of pages is not sent one provider round trip at
+a time, a page leaves well within a second of the ticket that caused it and a slow provider
+never holds up the escalation of other pages. Only the lead sender polls while nothing is due
+(``PageSenders``). Each step is safe to run in many workers at once; a failing step is logged
+and the next cycle tries again, so no error stops the worker.
 
 Start-up is kept short so a restarted worker pages again within 3 s: no system checks (the
 web server and ``migrate`` run them), the threads start before the task queue's own start-up
@@ -58,6 +59,8 @@ STOP_GRACE_SECONDS = 30
 DATABASE_RETRY_SECONDS = 1.0
 PAGER_BUSY_TIMEOUT_MS = 2000
 DEFAULT_PAGE_SENDERS = 4
+PAUSE_CHECK_SECONDS = 0.05
+TIDY_SECONDS = 1.0
 
 logger = logging.getLogger("vuoro.worker")
 
@@ -103,8 +106,24 @@ def scheduled_work() -> set[Callable[[], object]]:
 
 
 def react_behind_paging() -> int:
-    """Reactions to domain events, pausing between events whenever paging work is due."""
-    return 0 if paging_waits() else react_due(pause=paging_waits)
+    """Reactions to domain events, pausing between events whenever paging work is due.
+
+    Whether paging waits is asked before the batch and then at most every
+    ``PAUSE_CHECK_SECONDS`` between events (two reads each time), so a page never waits
+    longer than that and one reaction for a reaction's work, and a burst of reactions does
+    not pay two reads per event."""
+    if paging_waits():
+        return 0
+    checked = time.monotonic()
+
+    def pause() -> bool:
+        nonlocal checked
+        if time.monotonic() - checked < PAUSE_CHECK_SECONDS:
+            return False
+        checked = time.monotonic()
+        return paging_waits()
+
+    return react_due(pause=pause)
 
 
 SCHEDULED_STEPS: tuple[Callable[[], object], ...] = (
@@ -167,21 +186,60 @@ def _while_busy(seconds: float, stop: threading.Event, step: Callable[[], object
     """Run ``step`` again at once while it reports work done, otherwise every ``seconds``.
 
     A burst of pages is drained back to back instead of one batch per interval; an idle
-    step costs one indexed read per interval.
+    step costs one indexed read per interval. Connections are tidied (closed when broken or
+    past their age) after a failed step and otherwise at most every ``TIDY_SECONDS``: each
+    tidy makes the next query start with a health check, a round trip per step otherwise.
     """
     def loop() -> None:
+        tidied = time.monotonic()
         while not stop.is_set():
-            busy = False
+            busy = failed = False
             try:
                 busy = bool(step())
             except Exception:  # noqa: BLE001 - logged, the loop goes on
+                failed = True
                 logger.exception("Step %s failed", getattr(step, "__name__", step))
             finally:
-                close_old_connections()
+                if failed or time.monotonic() - tidied >= TIDY_SECONDS:
+                    close_old_connections()
+                    tidied = time.monotonic()
             if not busy:
                 stop.wait(seconds)
 
     return loop
+
+
+class PageSenders:
+    """The page-notification senders of one worker, sharing the work without all polling.
+
+    The lead sends every interval (settling sends of dead holders first, as ``send_messages``
+    does); the others send only while the lead finds work, or while the lead has been inside
+    one send for longer than an interval (a slow provider), so a burst is still drained by
+    every sender at once and a slow provider holds up nothing, while an idle worker asks the
+    database once per interval instead of once per sender.
+    """
+
+    def __init__(self, step: Callable[[], object], interval: float) -> None:
+        self.step, self.interval = step, interval
+        self.busy = threading.Event()
+        self.lead_since: float | None = None
+
+    def lead(self) -> object:
+        self.lead_since = time.monotonic()
+        try:
+            result = self.step()
+        finally:
+            self.lead_since = None
+        if result:
+            self.busy.set()
+        else:
+            self.busy.clear()
+        return result
+
+    def follow(self) -> object:
+        since = self.lead_since
+        held_up = since is not None and time.monotonic() - since >= self.interval
+        return self.step() if self.busy.is_set() or held_up else 0
 
 
 def run_scheduled_cycle(stop: threading.Event, steps: tuple[Callable[[], object], ...] = SCHEDULED_STEPS) -> None:
@@ -239,7 +297,9 @@ class Command(DbWorkerCommand):
             page_interval = scan_interval("VUORO_PAGE_INTERVAL", DEFAULT_PAGE_INTERVAL)
             escalate, send = pager_steps()
             senders = int(scan_interval("VUORO_PAGE_SENDERS", DEFAULT_PAGE_SENDERS))
-            named = [("vuoro-pager", escalate)] + [(f"vuoro-sender-{n}", send) for n in range(senders)]
+            group = PageSenders(send, page_interval)
+            named = [("vuoro-pager", escalate), ("vuoro-sender-0", group.lead)] + [
+                (f"vuoro-sender-{n}", group.follow) for n in range(1, senders)]
             for name, step in named:
                 threads.append(threading.Thread(
                     target=_while_busy(page_interval, stop, pager_step(step, name)),
