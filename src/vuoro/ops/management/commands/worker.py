@@ -109,9 +109,9 @@ def react_behind_paging() -> int:
     """Reactions to domain events, pausing between events whenever paging work is due.
 
     Whether paging waits is asked before the batch and then at most every
-    ``PAUSE_CHECK_SECONDS`` between events (two reads each time), so a page never waits
-    longer than that and one reaction for a reaction's work, and a burst of reactions does
-    not pay two reads per event."""
+    ``PAUSE_CHECK_SECONDS`` between events (two reads each time): a due page waits at most
+    that long plus the reaction in progress, and a burst of reactions does not pay two reads
+    per event."""
     if paging_waits():
         return 0
     checked = time.monotonic()
