@@ -157,7 +157,9 @@ def ticket_for_reaction(event: "Event") -> Ticket | None:
     """The ticket a deferred reaction is about, with its requester, service (and its calendar,
     for the expected handling time), assignee and team;
     read once per event and shared by every subscriber reacting to it (``Event.remembered``).
-    Subscribers must not change it; one that needs a variant copies it."""
+    Unlike the selectors above it takes no user: the worker reacts for the system, after the
+    change that an allowed user made. Subscribers must not change it; one that needs a variant
+    copies it."""
     return event.remembered("ticket", lambda: (
         Ticket.objects.select_related("requester", "service__calendar", "assignee", "team")
         .filter(pk=event.ticket_id).first()))
