@@ -137,6 +137,8 @@ def main() -> None:
                         help="Dropped and created anew. Default: a fresh SQLite file under /tmp.")
     parser.add_argument("--messages", type=int, default=1000, help="messages per phase")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes; one polls the mailbox (its lease), all react and send")
     parser.add_argument("--no-mail", action="store_true",
                         help="requester and desk mail off: what the acknowledgements cost")
     args = parser.parse_args()
@@ -148,13 +150,13 @@ def main() -> None:
     print(f"Fresh database {args.database_url}", file=sys.stderr)
     fresh_database(args.database_url, env)
     dovecot = Dovecot().start()
-    worker = None
+    workers: list[subprocess.Popen] = []
     results = []
     try:
         django_snippet(env, MAILBOX.format(address=ADDRESS, port=dovecot.port, user=dovecot.user,
                                            password=dovecot.password))
-        worker = start_worker(env, "bench-mail-1", log_dir)
-        wait_for_heartbeats(env, 1)
+        workers = [start_worker(env, f"bench-mail-{n + 1}", log_dir) for n in range(args.workers)]
+        wait_for_heartbeats(env, args.workers)
         senders = max(1, args.messages // 5)
         results.append(phase(env, dovecot, "new", [new_request(n, senders) for n in range(args.messages)],
                              0, args.timeout))
@@ -164,11 +166,12 @@ def main() -> None:
         results.append(phase(env, dovecot, "automatic", [automatic(n) for n in range(args.messages)],
                              args.messages + len(replies), args.timeout))
     finally:
-        if worker is not None:
+        for worker in workers:
             worker.terminate()
+        for worker in workers:
             worker.wait(30)
         dovecot.cleanup()
-    print(f"\n{machine()}\ndatabase: {args.database_url.split('://')[0]}, 1 worker, one mailbox, "
+    print(f"\n{machine()}\ndatabase: {args.database_url.split('://')[0]}, {args.workers} worker(s), one mailbox, "
           f"requester and desk mail {'off' if args.no_mail else 'on'}")
     for name, count, seen, elapsed, tickets, _outcomes in results:
         print(f"{name:>9}: {seen}/{count} received in {elapsed:.1f} s = {seen / elapsed:.1f} messages/s;"

@@ -62,6 +62,19 @@ def test_a_sign_in_is_not_a_configuration_change(world):
     assert (ConfigVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0) == version
 
 
+def _version() -> int:
+    return ConfigVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+
+
+def test_a_new_contact_is_not_a_configuration_change_but_a_role_change_is(world):
+    before = _version()
+    contact = f.user(Role.REQUESTER, username="newcontact")  # as mail intake files an unknown sender
+    assert _version() == before
+    contact.role = Role.AGENT
+    contact.save()
+    assert _version() > before
+
+
 @pytest.mark.django_db
 def test_another_process_change_is_seen_within_the_check_interval(world, settings):
     settings.VUORO_CONFIG_CHECK_SECONDS = 0  # compare the version on every read

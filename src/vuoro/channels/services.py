@@ -43,6 +43,7 @@ from vuoro.channels.parse import (
     split_quoted,
     thread_hint,
 )
+from vuoro.core import config_cache
 from vuoro.core.sanitize import clean_html, text_to_html
 from vuoro.notify.mail_thread import answers_to
 from vuoro.notify.models import OutboundEmail
@@ -52,6 +53,7 @@ from vuoro.tickets.models import Channel, Status, Ticket
 from vuoro.tickets.priority import Affected, StopsWork
 from vuoro.tickets.services import DESCRIPTION_MAX, SUBJECT_MAX, message_add, ticket_create
 
+SEEN_LOOK = 8  # rows under one Message-ID read at once; more are looked up by fingerprint
 RATE_LIMIT = 20  # messages per sender in RATE_WINDOW, unless VUORO_EMAIL_RATE_LIMIT says otherwise
 RATE_WINDOW = dt.timedelta(minutes=10)
 # Outbox keys of mail about a ticket (to its requester or to desk staff) start with its id.
@@ -91,10 +93,9 @@ def email_receive(*, raw: bytes, mailbox: Mailbox | None, now: dt.datetime | Non
     now = now or timezone.now()
     parsed = parse(raw, email_limits())
     content_print = fingerprint(raw)
-    existing = _same_message(parsed.message_id, content_print)
+    existing, reused = _seen(parsed.message_id, content_print)
     if existing is not None:
         return _as_duplicate(existing)
-    reused = InboundEmail.objects.filter(message_id=parsed.message_id).exists()
     try:
         with transaction.atomic():
             row = InboundEmail.objects.create(
@@ -112,6 +113,16 @@ def email_receive(*, raw: bytes, mailbox: Mailbox | None, now: dt.datetime | Non
         return _as_duplicate(existing)
     row.refusal = parsed.refusal
     return row
+
+
+def _seen(message_id: str, content_print: str) -> tuple[InboundEmail | None, bool]:
+    """This very message's row if it was received before, and whether its Message-ID was seen
+    at all; one query on the unique (Message-ID, fingerprint) index."""
+    rows = list(InboundEmail.objects.filter(message_id=message_id).order_by("pk")[:SEEN_LOOK])
+    same = [row for row in rows if row.fingerprint in (content_print, "")]
+    if same or len(rows) < SEEN_LOOK:
+        return (same[0] if same else None), bool(rows)
+    return _same_message(message_id, content_print), True
 
 
 def _same_message(message_id: str, content_print: str) -> InboundEmail | None:
@@ -190,7 +201,8 @@ def _decide_outcome(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | N
     if parsed.refusal is not None:
         row.outcome, row.reason = Outcome.REJECTED, refusal_reason(parsed.refusal)
         return
-    ours = tuple(a.lower() for a in Mailbox.objects.values_list("address", flat=True))
+    ours = config_cache.cached("channels.mailbox_addresses", lambda: tuple(
+        a.lower() for a in Mailbox.objects.values_list("address", flat=True)))
     kind = loop_kind(parsed, our_loop=getattr(settings, "VUORO_X_LOOP", "vuoro"),
                      our_addresses=(*ours, settings.DEFAULT_FROM_EMAIL.lower()))
     if kind:

@@ -126,20 +126,27 @@ def _on_change(sender: type[Model], **kwargs: Any) -> None:
         return
     if kwargs.get("raw"):  # fixtures loading
         return
+    if kwargs.get("created") and sender in _creation_ignored:
+        return
     config_changed()
 
 
 _ignored_fields: dict[type[Model], frozenset[str]] = {}
+_creation_ignored: set[type[Model]] = set()
 
 
-def watch(*models: type[Model], ignore_fields: Iterable[str] = ()) -> None:
+def watch(*models: type[Model], ignore_fields: Iterable[str] = (), ignore_created: bool = False) -> None:
     """Clear cached configuration when a row of ``models`` is saved or deleted.
 
     A save naming only ``ignore_fields`` in ``update_fields`` (a user's last sign-in time) is
-    not a configuration change. Many-to-many ``through`` models may be passed too.
+    not a configuration change. With ``ignore_created``, neither is a new row: no cached value
+    can hold a row that did not exist (a contact created by mail intake). Many-to-many
+    ``through`` models may be passed too.
     """
     for model in models:
         _ignored_fields[model] = frozenset(ignore_fields)
+        if ignore_created:
+            _creation_ignored.add(model)
         uid = f"config_cache:{model._meta.label}"
         post_save.connect(_on_change, sender=model, dispatch_uid=uid + ":save", weak=False)
         post_delete.connect(_on_change, sender=model, dispatch_uid=uid + ":delete", weak=False)
