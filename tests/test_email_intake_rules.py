@@ -1,6 +1,7 @@
 """Mail as a full intake: forwarded content kept, every thread found, closed tickets followed up,
 contacts in their organisation, the mailbox's team and triage, answers addressed to the mailbox."""
 
+import base64
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -233,3 +234,26 @@ def test_answers_to_a_portal_ticket_go_to_the_ordinary_mailbox_not_the_outage_ad
     ticket = f.ticket(world.requester_a, world.other)
     ack = OutboundEmail.objects.get(key=f"requester-{ticket.pk}-received")
     assert ack.headers["Reply-To"] == "desk@vuoro.test"
+
+
+def with_file(sender: str, *, mid: str, extra: str = "", size: int = 3000) -> bytes:
+    payload = base64.b64encode(b"%PDF-1.4 " + b"x" * size).decode()
+    return (f"From: {sender}\r\nTo: desk@vuoro.test\r\nSubject: Re: Printer broken\r\nMessage-ID: {mid}\r\n{extra}"
+            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\nThe log is attached.\r\n--b\r\n"
+            "Content-Type: application/pdf; name=log.pdf\r\nContent-Disposition: attachment; filename=log.pdf\r\n"
+            f"Content-Transfer-Encoding: base64\r\n\r\n{payload}\r\n--b--\r\n").encode()
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_reply_past_the_tickets_file_quota_keeps_its_text_and_names_the_file(world, box, settings):
+    settings.VUORO_ATTACHMENTS_TICKET_BYTES = 5000
+    first = email_receive(raw=with_file(world.requester_a.email, mid="<q1@corp.test>"), mailbox=box)
+    assert first.ticket.attachments.count() == 1
+    thread = "In-Reply-To: <q1@corp.test>\r\nReferences: <q1@corp.test>\r\n"
+    again = email_receive(raw=with_file(world.requester_a.email, mid="<q2@corp.test>", extra=thread), mailbox=box)
+    assert again.outcome == Outcome.REPLY_ADDED and again.ticket == first.ticket
+    assert "The log is attached." in again.ticket_message.body
+    assert first.ticket.attachments.count() == 1
+    assert "log.pdf" in again.reason

@@ -155,8 +155,8 @@ def test_admin_page_shows_who_is_on_call_the_week_gaps_and_the_feed(world, login
     text = response.content.decode()
     assert "Nobody on call" in text
     assert world.agent.display_name() in text
-    assert selectors.feed_path("schedule", schedule.pk) in text
-    assert selectors.feed_path("person", world.agent2.pk) in text
+    assert services.feed_path("schedule", schedule.pk) in text
+    assert services.feed_path("person", world.agent2.pk) in text
 
 
 @time_machine.travel(dt.datetime(2026, 3, 4, 10, tzinfo=dt.UTC), tick=False)

@@ -1,5 +1,6 @@
 """Every partner view of a ticket is logged; service owners read it for their services, admins all."""
 
+import csv
 import datetime as dt
 
 import pytest
@@ -78,8 +79,8 @@ def test_the_owner_reads_only_their_services_log(night, two_services, client):
     client.force_login(night.owner)
     page = client.get(LOG).content.decode()
     assert owned.reference in page and foreign.reference not in page
-    csv = client.get(CSV).content.decode()
-    assert owned.reference in csv and foreign.reference not in csv
+    text = client.get(CSV).content.decode()
+    assert owned.reference in text and foreign.reference not in text
     foreign_filter = client.get(LOG, {"service": night.other.pk}).content.decode()
     assert foreign.reference not in foreign_filter
 
@@ -148,3 +149,18 @@ def test_the_log_is_append_only(night):
     row.view = "api_ticket"
     with pytest.raises(ValueError):
         row.save()
+
+
+def test_the_export_never_hands_a_spreadsheet_a_formula(night, client):
+    """A service or a partner named like a formula is written as text (an apostrophe first)."""
+    formula = '=HYPERLINK("http://evil.example","x")'
+    Service.objects.filter(pk=night.critical.pk).update(name_fi=formula, name_en=formula, name_sv=formula)
+    night.partner.first_name, night.partner.last_name = "@SUM(1+1)", "-2"
+    night.partner.save()
+    partner_access_log(user=night.partner, ticket=night_ticket(night), view="console_ticket")
+    client.force_login(night.owner)
+    rows = list(csv.reader(client.get(CSV).content.decode().splitlines()))
+    service, partner = rows[1][3], rows[1][1]
+    assert service == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert partner.startswith("'@SUM(1+1)")
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)

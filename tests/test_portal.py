@@ -252,16 +252,44 @@ def test_anonymous_request_with_a_desk_address_is_refused(client, world):
     assert Ticket.objects.count() == 0
 
 
+def test_an_anonymous_visitor_gets_no_tracking_link_the_address_does(client, world, settings):
+    settings.VUORO_REQUESTER_MAIL = True
+    response = anonymous_submit(client, world, stops_work="no", affected="me")
+    ticket = Ticket.objects.get()
+    token = tracking_token(ticket)
+    assert response["Location"] == reverse("portal:sent") and token not in response["Location"]
+    page = client.get(response["Location"])
+    assert ticket.reference in page.text and token not in page.text
+    assert "link to follow this request" in page.text or "linkin" in page.text
+    from vuoro.core.events import react_due
+    from vuoro.notify.models import OutboundEmail
+
+    react_due()
+    mail = OutboundEmail.objects.get(to="maija@example.test")
+    assert reverse("portal:track", args=[token]) in mail.body
+
+
+def test_an_address_that_signs_in_or_is_disabled_is_refused_alike(client, world):
+    gone = f.user(Role.REQUESTER, username="gone")
+    gone.is_active = False
+    gone.save()
+    answers = set()
+    for person in (world.agent, world.requester_a, gone):  # desk, requester with a password, disabled
+        response = anonymous_submit(client, world, email=person.email)
+        answers.add(tuple(response.context["form"].errors["email"]))
+    assert len(answers) == 1  # one answer: the form does not tell account types apart
+    assert Ticket.objects.count() == 0
+
+
 def test_anonymous_request_with_form_errors_stores_no_requester(client, world):
     anonymous_submit(client, world, answer_device="tablet")
     assert not User.objects.filter(email="maija@example.test").exists()
 
 
 def test_tracking_link_shows_status_and_takes_a_reply_with_a_file(client, world):
-    confirmation = anonymous_submit(client, world, stops_work="no", affected="me")
+    anonymous_submit(client, world, stops_work="no", affected="me")
     ticket = Ticket.objects.get()
     track_url = reverse("portal:track", args=[tracking_token(ticket)])
-    assert track_url in client.get(confirmation["Location"]).text
     page = client.get(track_url)
     assert page.status_code == 200 and ticket.reference in page.text
     response = client.post(track_url, {"body": "More details", "attachments": pdf("log.pdf")})

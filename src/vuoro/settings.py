@@ -6,6 +6,7 @@ and HSTS for a deployment behind TLS.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "vuoro.desk",
     "vuoro.api",
     "vuoro.ops",
+    "axes",  # sign-in throttling and lockout (ARCHITECTURE.md, "Libraries")
 ]
 
 MIDDLEWARE = [
@@ -91,7 +93,27 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out sign-in
 ]
+
+# Sign-in throttling (django-axes): after VUORO_SIGNIN_FAILURE_LIMIT failed sign-ins, for one
+# account or from one address, further attempts are refused (429, the page says until when)
+# for VUORO_SIGNIN_LOCKOUT_MINUTES, or until an admin removes the lockout (admin: Access
+# attempts; or `vuoro axes_reset_username NAME`). Successful and failed sign-ins are logged.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("VUORO_SIGNIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("VUORO_SIGNIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_USERNAME_CALLABLE = "vuoro.accounts.signin.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "vuoro.core.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "vuoro.accounts.signin.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "vuoro.urls"
 WSGI_APPLICATION = "vuoro.wsgi.application"
@@ -197,6 +219,8 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = 31536000
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips a client's own):
 # requests it marks "https" are secure. On by default with VUORO_PRODUCTION.
+# Reverse proxies whose X-Forwarded-For names the client (the access logs); none by default.
+VUORO_TRUSTED_PROXIES = os.environ.get("VUORO_TRUSTED_PROXIES", "")
 if env_bool("VUORO_TRUST_X_FORWARDED_PROTO", PRODUCTION):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The proxy's X-Forwarded-Host names the site (only if the proxy sets it itself).
@@ -246,6 +270,9 @@ VUORO_BODY_DEADLINE = float(os.environ.get("VUORO_BODY_DEADLINE", "60"))
 VUORO_TICKET_PREFIX = os.environ.get("VUORO_TICKET_PREFIX", "VUO")
 VUORO_REOPEN_WINDOW_DAYS = int(os.environ.get("VUORO_REOPEN_WINDOW_DAYS", "14"))
 VUORO_ATTACHMENT_MAX_BYTES = int(os.environ.get("VUORO_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+VUORO_ATTACHMENTS_PER_MESSAGE = int(os.environ.get("VUORO_ATTACHMENTS_PER_MESSAGE", "10"))
+VUORO_ATTACHMENTS_MESSAGE_BYTES = int(os.environ.get("VUORO_ATTACHMENTS_MESSAGE_BYTES", str(25 * 1024 * 1024)))
+VUORO_ATTACHMENTS_TICKET_BYTES = int(os.environ.get("VUORO_ATTACHMENTS_TICKET_BYTES", str(100 * 1024 * 1024)))
 VUORO_ATTACHMENT_ALLOWED_TYPES = [
     "application/pdf",
     "image/png",

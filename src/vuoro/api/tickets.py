@@ -13,7 +13,7 @@ from ninja import File, Form, Header, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from vuoro.accounts.models import Team, User
+from vuoro.accounts.models import Role, Team, User
 from vuoro.accounts.selectors import user_find
 from vuoro.api import presenters
 from vuoro.api.catalog import category_for_intake, service_for_intake
@@ -34,6 +34,7 @@ from vuoro.api.schemas import (
     TicketPageOut,
 )
 from vuoro.catalog.models import Category, Service
+from vuoro.core.http import client_ip
 from vuoro.tickets import selectors, services
 from vuoro.tickets.attachments import check_uploads
 from vuoro.tickets.models import Channel, Ticket
@@ -58,22 +59,32 @@ def _read_ticket(request: HttpRequest, reference: str, view: str) -> Ticket:
 
     user: User = request.auth  # type: ignore[attr-defined]
     ticket = _visible_ticket(user, reference)
-    partner_access_log(user=user, ticket=ticket, view=view, ip=request.META.get("REMOTE_ADDR"))
+    partner_access_log(user=user, ticket=ticket, view=view, ip=client_ip(request))
     return ticket
 
 
 def _requester_for(actor: User, identifier: int | str | None) -> User:
-    """Whom the request is for: the caller, or (for the service desk) someone named."""
+    """Whom the request is for: the caller, or (for agents and admins) someone named.
+
+    Only the roles that see the user register may name another requester; everyone else is
+    refused the same way whether the person exists or not, so the register cannot be probed.
+    """
     if identifier is None:
         return actor
-    requester = user_find(identifier)
-    if requester is not None and requester.pk == actor.pk:
-        return actor
-    if not actor.uses_desk:
+    if actor.role not in (Role.AGENT, Role.ADMIN):
+        if _names(actor, identifier):
+            return actor
         raise PermissionDenied(_("Only the service desk can make requests on behalf of someone else."))
+    requester = user_find(identifier)
     if requester is None:
         raise ValidationError({"requester": [_("There is no active user with this id or email.")]})
     return requester
+
+
+def _names(person: User, identifier: int | str) -> bool:
+    if isinstance(identifier, int):
+        return identifier == person.pk
+    return bool(person.email) and identifier.strip().lower() == person.email.lower()
 
 
 @router.post("/tickets", response={201: TicketOut, 200: TicketOut, **ERRORS},
@@ -130,6 +141,9 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Any:
                                      cursor=query.after, size=query.limit)
     except ValueError:
         raise ValidationError({"after": [_("This cursor is not valid; start from the first page.")]}) from None
+    from vuoro.partner.services import partner_access_log_many
+
+    partner_access_log_many(user=user, tickets=list(page.items), view="api_list", ip=client_ip(request))
     refs = selectors.ticket_catalog_refs(tickets=page.items)
     items = [presenters.ticket_summary(t, user, refs.get(t.pk, {})) for t in page.items]
     return {"items": items, "next_cursor": page.next_cursor}
@@ -180,7 +194,7 @@ def change_ticket(request: HttpRequest, payload: TicketChangeIn, reference: Path
     if not user.uses_desk:
         raise PermissionDenied(_("You cannot change this ticket."))
     services.ticket_change(actor=user, ticket=ticket, **_changes(payload, ticket))
-    return presenters.ticket_detail(_visible_ticket(user, reference), user)
+    return presenters.ticket_detail(_read_ticket(request, reference, "api_change"), user)
 
 
 @router.get("/tickets/{reference}/messages", response={200: list[MessageOut], **ERRORS},
@@ -215,7 +229,7 @@ def list_events(request: HttpRequest, reference: Path[Reference]) -> Any:
             summary="List attachments")
 def list_attachments(request: HttpRequest, reference: Path[Reference]) -> Any:
     user: User = request.auth  # type: ignore[attr-defined]
-    ticket = _visible_ticket(user, reference)
+    ticket = _read_ticket(request, reference, "api_attachments")
     return [presenters.attachment(a) for a in selectors.ticket_attachments(user=user, ticket=ticket)]
 
 
@@ -242,7 +256,7 @@ def download_attachment(request: HttpRequest, attachment_id: Path[Id]) -> Any:
         raise Http404
     from vuoro.partner.services import partner_access_log
 
-    partner_access_log(user=user, ticket=item.ticket, view="attachment", ip=request.META.get("REMOTE_ADDR"))
+    partner_access_log(user=user, ticket=item.ticket, view="attachment", ip=client_ip(request))
     response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename,
                             content_type=item.content_type)
     response["Content-Length"] = str(item.size)

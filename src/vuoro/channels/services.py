@@ -48,9 +48,10 @@ from vuoro.core.sanitize import clean_html, text_to_html
 from vuoro.notify.mail_thread import answers_to
 from vuoro.notify.models import OutboundEmail
 from vuoro.tickets import access
-from vuoro.tickets.attachments import CheckedUpload, check_upload
+from vuoro.tickets.attachments import CheckedUpload, check_upload, split_by_quota
 from vuoro.tickets.models import Channel, Status, Ticket
 from vuoro.tickets.priority import Affected, StopsWork
+from vuoro.tickets.selectors import attachment_bytes_used
 from vuoro.tickets.services import DESCRIPTION_MAX, SUBJECT_MAX, message_add, ticket_create
 
 SEEN_LOOK = 8  # rows under one Message-ID read at once; more are looked up by fingerprint
@@ -286,10 +287,11 @@ def _thread_ticket(parsed: ParsedEmail) -> Ticket | None:
 
 def _reply_or_create(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None, user: User) -> None:
     text, quoted = split_quoted(parsed.text)
-    uploads, refused = _attachments(parsed)
     target = _thread_ticket(parsed)
     allowed = target is not None and access.can_reply(user, target)
-    if allowed and target is not None and target.status != Status.CLOSED:
+    replying = allowed and target is not None and target.status != Status.CLOSED
+    uploads, refused = _attachments(parsed, used=attachment_bytes_used(target) if replying else 0)
+    if replying and target is not None:
         message = message_add(actor=user, ticket=target, body=folded_reply(text, quoted),
                               channel=Channel.EMAIL, attachments=uploads)
         row.outcome, row.ticket, row.ticket_message = Outcome.REPLY_ADDED, target, message
@@ -355,8 +357,9 @@ def folded_reply(text: str, quoted: str) -> str:
     return reply + folded
 
 
-def _attachments(parsed: ParsedEmail) -> tuple[list[CheckedUpload], str]:
-    """Attachments the ticket rules allow, and a note naming the ones refused."""
+def _attachments(parsed: ParsedEmail, used: int) -> tuple[list[CheckedUpload], str]:
+    """Attachments the ticket rules and the ticket's quota (``used`` bytes so far) allow, and a
+    note naming the ones refused; the text is filed either way."""
     checked: list[CheckedUpload] = []
     refused: list[str] = []
     for item in parsed.attachments:
@@ -365,5 +368,8 @@ def _attachments(parsed: ParsedEmail) -> tuple[list[CheckedUpload], str]:
             checked.append(check_upload(upload))
         except ValidationError:
             refused.append(item.filename)
-    note = _("Attachments not accepted: %(names)s") % {"names": ", ".join(refused)} if refused else ""
-    return checked, note
+    checked, over_quota = split_by_quota(used, checked)
+    notes = [_("Attachments not accepted: %(names)s") % {"names": ", ".join(refused)}] if refused else []
+    if over_quota:
+        notes.append(_("Attachments over the ticket's quota: %(names)s") % {"names": ", ".join(over_quota)})
+    return checked, " ".join(notes)

@@ -17,7 +17,7 @@ class CoverageConfig(AppConfig):
 
         watch(ServiceCoverage)
 
-        from vuoro.coverage.partner_scope import partner_scope
+        from vuoro.coverage.partner_scope import partner_scope, partner_work_scope
         from vuoro.tickets.access import provide_partner_scope
 
-        provide_partner_scope(partner_scope)
+        provide_partner_scope(sees=partner_scope, works_on=partner_work_scope)

@@ -13,4 +13,6 @@ urlpatterns = [
     path("tickets/<str:reference>/", views.ticket_detail, name="ticket"),
     path("tickets/<str:reference>/reply/", views.ticket_reply, name="reply"),
     path("tickets/<str:reference>/change/", views.ticket_update, name="change"),
+    path("tickets/<str:reference>/tracking-links/revoke/", views.tracking_links_revoke,
+         name="revoke_tracking_links"),
 ]

@@ -22,6 +22,7 @@ from vuoro.accounts.decorators import desk_user_required
 from vuoro.catalog.forms import answers_for_display
 from vuoro.catalog.models import Category
 from vuoro.channels.selectors import requester_bounce
+from vuoro.core.http import client_ip
 from vuoro.desk import selectors as desk_selectors
 from vuoro.desk import sla as desk_sla
 from vuoro.desk.forms import (
@@ -40,6 +41,8 @@ from vuoro.desk.forms import (
 )
 from vuoro.notify.selectors import desk_notifications_for
 from vuoro.notify.services import desk_notifications_mark_read
+from vuoro.partner.models import AccessView
+from vuoro.partner.services import partner_access_log
 from vuoro.tickets import access
 from vuoro.tickets.attachments import check_uploads
 from vuoro.tickets.models import TRANSITIONS, Channel, Level, Priority, Status, Ticket
@@ -51,6 +54,7 @@ from vuoro.tickets.selectors import (
     ticket_timeline,
 )
 from vuoro.tickets.services import message_add, ticket_change, ticket_create, tickets_bulk_change
+from vuoro.tickets.services import tracking_links_revoke as revoke_tracking_links
 
 BULK_LIMIT = 500
 
@@ -217,7 +221,9 @@ def _next_statuses(ticket: Ticket) -> list[tuple[str, str]]:
 
 
 def _ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    """What a desk ticket page or fragment shows; a partner shown it is in the access log."""
     user = request.user
+    partner_access_log(user=user, ticket=ticket, view=AccessView.DESK_TICKET, ip=client_ip(request))
     context = {
         "ticket": ticket,
         "answers": answers_for_display(ticket.category, ticket.form_answers or {}),
@@ -322,6 +328,21 @@ def ticket_update(request: HttpRequest, reference: str) -> HttpResponse:
         return _ticket_update(request, changed, "desk/_ticket_panel.html")
     messages.success(request, _("Ticket updated."))
     return redirect("desk:ticket", reference=changed.reference)
+
+
+@desk_user_required
+def tracking_links_revoke(request: HttpRequest, reference: str) -> HttpResponse:
+    """Every tracking link mailed for the ticket stops working; the next mail carries a new one."""
+    ticket = _ticket_or_404(request, reference)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        revoke_tracking_links(actor=request.user, ticket=ticket)
+    except PermissionDenied as exc:
+        return bad_request(request, [str(exc)])
+    messages.success(request, _("The tracking links sent so far no longer work. The next mail to "
+                                "the requester carries a new one."))
+    return redirect("desk:ticket", reference=ticket.reference)
 
 
 # Logging a request on someone's behalf ---------------------------------------------------

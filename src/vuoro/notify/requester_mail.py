@@ -35,6 +35,7 @@ from vuoro.notify.mail_thread import reply_to_headers
 from vuoro.notify.models import OutboundEmail
 from vuoro.notify.transports import message_id_for
 from vuoro.tickets.models import Channel, Message, Status, Ticket, TicketEvent
+from vuoro.tickets.tracking import tracking_token
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,10 @@ def _write(*, ticket: Ticket, cause: str, template: str, context: dict[str, Any]
                     key, ticket.reference, bounce.pk, bounce.status, bounce.at.isoformat())
         return 0
     language = language_of(requester.language)
-    link = settings.BASE_URL + reverse("portal:ticket", args=[ticket.reference])
+    # A contact without a password follows the request by its tracking link, which only this
+    # mail carries; an account signs in and opens the request in the portal.
+    link = settings.BASE_URL + (reverse("portal:ticket", args=[ticket.reference]) if requester.has_usable_password()
+                                else reverse("portal:track", args=[tracking_token(ticket)]))
     with translation.override(language):
         values = {"ticket": ticket, "link": link, "requester": requester, **context}
         text = render_to_string(f"notify/email/{template}.txt", values)

@@ -37,7 +37,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 
-from vuoro.core.outbound import check_outbound_url, outbound_refusal
+from vuoro.core.outbound import check_outbound_url, outbound_refusal, refused_reason
 
 
 class Outgoing(Protocol):
@@ -73,6 +73,11 @@ class PermanentFailure(Exception):
 # --- the pure rules ---------------------------------------------------------------------------
 
 
+def error_detail(error: BaseException) -> str:
+    """What the delivery log says about a transport error: the guard's reason when it refused."""
+    return (refused_reason(error) or f"{type(error).__name__}: {error}")[:2000]
+
+
 def outcome_for_status(status: int) -> str:
     """The outcome an HTTP status means (2xx alone is not enough: see ``outcome_for``)."""
     if 200 <= status < 300:
@@ -83,7 +88,11 @@ def outcome_for_status(status: int) -> str:
 
 
 def outcome_for_error(error: BaseException) -> str:
-    """A transport error: ``unknown`` when the request may have reached the provider."""
+    """A transport error: ``unknown`` when the request may have reached the provider; a
+    connection the outbound guard refused (a redirect or a name into a denied network) is
+    permanent, never retried."""
+    if refused_reason(error):
+        return PERMANENT
     if isinstance(error, requests.ConnectTimeout):
         return TRANSIENT
     if isinstance(error, requests.Timeout):  # read timeout: the request was sent
@@ -164,7 +173,7 @@ def notify_via_apprise(url: str, *, title: str, body: str) -> Delivery:
         return Delivery(SENT, f"HTTP {exchange.status}" if exchange.status else "", exchange.status)
     if exchange.error is not None:
         error = exchange.error
-        return Delivery(outcome_for_error(error), f"{type(error).__name__}: {error}"[:2000])
+        return Delivery(outcome_for_error(error), error_detail(error))
     if exchange.status is not None:
         outcome = outcome_for_status(exchange.status)
         # A 2xx the provider itself calls a failure (e.g. SMS gateway "status": "error").

@@ -1,7 +1,9 @@
 """Editing on-call schedules: layers and overrides inline, members on the layer page.
 
 The schedule page shows who is on call now, the next seven days of shifts, any gaps in them,
-and the iCalendar feed address.
+and the iCalendar feed addresses. An address stops working when an admin revokes it under
+"calendar feed addresses" (one schedule's or one person's) or when it expires; the schedule page
+then shows a new one.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from vuoro.accounts.models import User
-from vuoro.oncall.models import Layer, LayerMember, Override, Schedule
+from vuoro.oncall.models import FeedKey, Layer, LayerMember, Override, Schedule
 from vuoro.oncall.schedule import ScheduleError
-from vuoro.oncall.selectors import feed_path, people_by_id, pure_schedule
+from vuoro.oncall.selectors import people_by_id, pure_schedule
+from vuoro.oncall.services import feed_path, feed_revoke
 
 WEEK = dt.timedelta(days=7)
 
@@ -156,3 +159,35 @@ class LayerAdmin(admin.ModelAdmin):
     list_display = ("name", "schedule", "order", "rotation", "start_date", "handoff_time")
     list_filter = ("schedule",)
     inlines = [LayerMemberInline]
+
+
+@admin.register(FeedKey)
+class FeedKeyAdmin(admin.ModelAdmin):
+    """Issued feed addresses; revoking one stops it at once (a calendar shared too widely)."""
+
+    list_display = ("kind", "target", "created_at", "revoked_at")
+    list_filter = ("kind", ("revoked_at", admin.EmptyFieldListFilter))
+    readonly_fields = ("kind", "target_id", "created_at", "revoked_at")
+    fields = readonly_fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.display(description=gettext_lazy("schedule or person"))
+    def target(self, obj: FeedKey) -> str:
+        model = Schedule if obj.kind == "schedule" else User
+        found = model.objects.filter(pk=obj.target_id).first()
+        if found is None:
+            return str(obj.target_id)
+        return found.display_name() if isinstance(found, User) else str(found)
+
+    @admin.action(description=gettext_lazy("Revoke the selected feed addresses"))
+    def revoke(self, request, queryset):  # type: ignore[no-untyped-def]
+        revoked = sum(feed_revoke(kind, pk) for kind, pk in
+                      set(queryset.filter(revoked_at__isnull=True).values_list("kind", "target_id")))
+        self.message_user(request, _("%(count)d feed addresses revoked; each feed gets a new one.")
+                          % {"count": revoked})

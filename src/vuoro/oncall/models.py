@@ -202,3 +202,31 @@ class Override(models.Model):
     def clean(self) -> None:
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": _("An override must end after it starts.")})
+
+
+class FeedKind(models.TextChoices):
+    SCHEDULE = "schedule", _("Schedule")
+    PERSON = "person", _("Person")
+
+
+class FeedKey(models.Model):
+    """The secret in a calendar feed's address: one schedule's or one person's shifts.
+
+    A feed address works while its key is neither revoked nor older than
+    ``VUORO_CALENDAR_FEED_DAYS``; a feed has at most one such key at a time.
+    """
+
+    kind = models.CharField(_("feed"), max_length=10, choices=FeedKind.choices)
+    target_id = models.PositiveIntegerField(_("schedule or person"))
+    key = models.CharField(max_length=43, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("calendar feed address")
+        verbose_name_plural = _("calendar feed addresses")
+        indexes = [models.Index(fields=["kind", "target_id"], name="oncall_feedkey_target")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.target_id}"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.db.models import Q
-from django.urls import reverse
 
 from vuoro.accounts.models import User
 from vuoro.oncall import schedule as pure
-from vuoro.oncall.models import Layer, Override, Schedule
+from vuoro.oncall.models import FeedKey, FeedKind, Layer, Override, Schedule
 
 FEED_SALT = "vuoro.oncall.feed"
 FEED_PAST = dt.timedelta(days=7)
@@ -78,29 +78,35 @@ def people_by_id(ids: set[int]) -> dict[int, User]:
 # -- feeds ------------------------------------------------------------------------------------
 
 
-def feed_token(kind: str, pk: int) -> str:
-    """A signed token for the feed of a schedule (``"schedule"``) or a person (``"person"``)."""
-    return signing.dumps([kind, pk], salt=FEED_SALT)
+def feed_max_age() -> dt.timedelta:
+    """How long a feed address works after it was issued (``VUORO_CALENDAR_FEED_DAYS``, 365)."""
+    return dt.timedelta(days=int(getattr(settings, "VUORO_CALENDAR_FEED_DAYS", 365)))
 
 
-def feed_target(token: str) -> tuple[str, int] | None:
-    """What a feed token stands for, or None if it was not made here."""
+def feed_token(key: FeedKey) -> str:
+    """The signed token in a feed's address, naming the feed and its key."""
+    return signing.dumps([key.kind, key.target_id, key.key], salt=FEED_SALT)
+
+
+def feed_target(token: str, now: dt.datetime) -> tuple[str, int] | None:
+    """What a feed token stands for; None if it was not made here, was revoked or has expired."""
+    if len(token) > 300:
+        return None
     try:
         value: Any = signing.loads(token, salt=FEED_SALT)
     except signing.BadSignature:
         return None
-    if (
+    if not (
         isinstance(value, list)
-        and len(value) == 2
-        and value[0] in ("schedule", "person")
+        and len(value) == 3
+        and value[0] in FeedKind.values
         and isinstance(value[1], int)
+        and isinstance(value[2], str)
     ):
-        return value[0], value[1]
-    return None
-
-
-def feed_path(kind: str, pk: int) -> str:
-    return reverse("oncall:feed", args=[feed_token(kind, pk)])
+        return None
+    live = FeedKey.objects.filter(kind=value[0], target_id=value[1], key=value[2],
+                                  revoked_at__isnull=True, created_at__gt=now - feed_max_age())
+    return (value[0], value[1]) if live.exists() else None
 
 
 def feed_shifts(

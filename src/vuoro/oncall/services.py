@@ -1,8 +1,9 @@
-"""Writes on on-call schedules: overrides, shift swaps and warnings about gaps."""
+"""Writes on on-call schedules: overrides, shift swaps, warnings about gaps, feed addresses."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -10,15 +11,16 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vuoro.accounts.models import Role, User
 from vuoro.notify.models import DeskNotification
 from vuoro.notify.services import Notice, notice_recipients, notice_send
-from vuoro.oncall.models import Override, Schedule
+from vuoro.oncall.models import FeedKey, Override, Schedule
 from vuoro.oncall.schedule import ScheduleError
-from vuoro.oncall.selectors import pure_schedule
+from vuoro.oncall.selectors import feed_max_age, feed_token, pure_schedule
 
 
 def override_create(
@@ -159,3 +161,31 @@ def gap_warnings_scan() -> int:
         return 0
     _last_gap_check["at"] = time.monotonic()
     return gap_warnings_send()
+
+
+# -- calendar feed addresses -------------------------------------------------------------------
+
+
+def feed_path(kind: str, pk: int, now: dt.datetime | None = None) -> str:
+    """The address of a schedule's (``"schedule"``) or a person's (``"person"``) calendar feed.
+
+    Issues a key when the feed has no working one (never issued, revoked or expired), so the
+    same address is shown until it is revoked or reaches ``VUORO_CALENDAR_FEED_DAYS``. Two
+    callers issuing at once may each make one; both work until revoked.
+    """
+    now = now or timezone.now()
+    key = (FeedKey.objects.filter(kind=kind, target_id=pk, revoked_at__isnull=True,
+                                  created_at__gt=now - feed_max_age())
+           .order_by("-created_at").first())
+    if key is None:
+        key = FeedKey.objects.create(kind=kind, target_id=pk, key=secrets.token_urlsafe(32), created_at=now)
+    return reverse("oncall:feed", args=[feed_token(key)])
+
+
+def feed_revoke(kind: str, pk: int) -> int:
+    """Stop every address of one feed at once; the next ``feed_path`` issues a new one.
+
+    Returns how many keys were revoked.
+    """
+    return FeedKey.objects.filter(kind=kind, target_id=pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())

@@ -1,4 +1,7 @@
-"""The iCalendar feed: a signed token in the URL is the only credential, so calendar apps can poll it."""
+"""The iCalendar feed: a signed token in the URL is the only credential, so calendar apps can poll it.
+
+A revoked or expired address answers 404 like one that never existed.
+"""
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -14,11 +17,11 @@ from vuoro.oncall.selectors import feed_shifts, feed_target, schedules_of_person
 
 @require_GET
 def feed(request: HttpRequest, token: str) -> HttpResponse:
-    target = feed_target(token)
+    now = timezone.now()
+    target = feed_target(token, now)
     if target is None:
         raise Http404
     kind, pk = target
-    now = timezone.now()
     if kind == "schedule":
         schedule = get_object_or_404(Schedule, pk=pk)
         title = _("On call: %(schedule)s") % {"schedule": schedule.name}

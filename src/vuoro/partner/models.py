@@ -11,6 +11,9 @@ class AccessView(models.TextChoices):
     API_TICKET = "api_ticket", _("API: ticket")
     API_MESSAGES = "api_messages", _("API: messages")
     API_EVENTS = "api_events", _("API: history")
+    API_LIST = "api_list", _("API: ticket list")
+    API_ATTACHMENTS = "api_attachments", _("API: attachment list")
+    API_CHANGE = "api_change", _("API: change")
     ATTACHMENT = "attachment", _("Attachment download")
 
 

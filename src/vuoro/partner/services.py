@@ -46,6 +46,15 @@ def partner_access_log(*, user: User, ticket: Ticket, view: str, now: dt.datetim
                                         ip=ip or None)
 
 
+def partner_access_log_many(*, user: User, tickets: list[Ticket], view: str, ip: str | None = None) -> int:
+    """``partner_access_log`` for every ticket of a list the partner was shown; one INSERT."""
+    if not getattr(user, "is_partner", False) or not tickets:
+        return 0
+    now = timezone.now()
+    return len(PartnerAccess.objects.bulk_create(
+        [PartnerAccess(user=user, ticket=ticket, view=view, at=now, ip=ip or None) for ticket in tickets]))
+
+
 def _event(ticket: Ticket, actor: User, kind: str, new: str = "", field: str = "") -> TicketEvent:
     return TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, field=field,
                                       new_value=new, internal=True, created_at=timezone.now())

@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from vuoro.catalog.forms import answers_for_display
+from vuoro.core.http import client_ip
+from vuoro.core.spreadsheet import safe_row
 from vuoro.partner import selectors, services
 from vuoro.partner.forms import (
     AFFECTED,
@@ -62,10 +64,6 @@ def _signed_in_and(allowed: Callable[[Any], bool], **forbidden: Any) -> Callable
 partner_required = _signed_in_and(lambda user: user.is_partner)
 # Service owners read their services' log; administrators read all of it.
 access_log_reader = _signed_in_and(selectors.can_read_access_log, access_log=True)
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 # Queue -------------------------------------------------------------------------------------
@@ -263,8 +261,8 @@ def _csv_lines(rows: Any) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(["at", "partner", "ticket", "service", "view", "ip"])
     for row in rows.iterator(chunk_size=2000):
-        yield writer.writerow([row.at.isoformat(), row.user.display_name(), row.ticket.reference,
-                               str(row.ticket.service.name), row.view, row.ip or ""])
+        yield writer.writerow(safe_row([row.at.isoformat(), row.user.display_name(), row.ticket.reference,
+                                        str(row.ticket.service.name), row.view, row.ip or ""]))
 
 
 @access_log_reader

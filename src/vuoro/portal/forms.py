@@ -97,6 +97,8 @@ class RequestForm(IntakeErrorsMixin, forms.Form):
     """A new request: contact details (when not signed in), the category's own questions,
     the two plain-words questions behind the priority, and attachments."""
 
+    refused_status = 200  # 429 once portal.limits refused the request
+
     name = forms.CharField(label=_("Your name"), max_length=150)
     email = forms.EmailField(label=_("Your email address"), max_length=254)
     subject = forms.CharField(

@@ -15,8 +15,14 @@ def _existing_user(email: str) -> User | None:
 
 
 def _refuse_unusable(user: User) -> None:
-    """Desk accounts and disabled accounts must sign in; an address alone does not speak for them."""
-    if user.uses_desk or not user.is_active:
+    """An address alone does not speak for an account that signs in, nor for a disabled one.
+
+    Whoever has a password (a requester or desk staff) signs in to make a request; one answer for
+    all of them, so the form does not tell account types apart. Only contacts without a password
+    (made by earlier mail or anonymous requests) are filed from their address alone, and their
+    tracking link goes to that address, never to the browser (``portal.views.new_request``).
+    """
+    if user.uses_desk or not user.is_active or user.has_usable_password():
         raise ValidationError({"email": [_("Please sign in to make a request with this address.")]})
 
 

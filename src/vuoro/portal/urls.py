@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("new/<slug:service_slug>/", views.new_request, name="new_request"),
     path("new/<slug:service_slug>/<slug:category_slug>/", views.new_request, name="new_request"),
+    path("sent/", views.sent, name="sent"),
     path("sent/<str:token>/", views.confirmation, name="confirmation"),
     path("track/<str:token>/", views.track, name="track"),
     path("requests/", views.ticket_list, name="tickets"),

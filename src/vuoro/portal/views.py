@@ -15,12 +15,15 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from vuoro.accounts.models import User
 from vuoro.catalog.forms import answers_for_display
 from vuoro.catalog.models import Category, Service
+from vuoro.core.http import client_ip
+from vuoro.portal import limits
 from vuoro.portal import selectors as portal_selectors
 from vuoro.portal import services as portal_services
 from vuoro.portal.forms import ReplyForm, RequestForm
@@ -47,7 +50,11 @@ def home(request):  # type: ignore[no-untyped-def]
 def _submit_request(
     request: HttpRequest, form: RequestForm, service: Service, category: Category | None
 ) -> Ticket | None:
-    """Check the whole request first, then store requester and ticket together or not at all."""
+    """Check the whole request first, then store requester and ticket together or not at all.
+
+    An anonymous request over ``portal.limits`` is refused on the form; ``form.refused_status``
+    is then 429.
+    """
     signed_in = request.user.is_authenticated
     form_ok = form.is_valid()
     try:
@@ -64,6 +71,10 @@ def _submit_request(
         return None
     try:
         with transaction.atomic():
+            if not signed_in:
+                seen = {"ip": client_ip(request), "email": form.cleaned_data["email"], "now": timezone.now()}
+                limits.anonymous_request_check(**seen)
+                limits.anonymous_request_record(**seen)
             requester = (
                 request.user
                 if signed_in
@@ -83,6 +94,10 @@ def _submit_request(
                 idempotency_key=form.submission_key(),
                 **form.intake(),
             )
+    except limits.TooManyRequests as exc:
+        form.add_error(None, exc.messages)
+        form.refused_status = 429
+        return None
     except ValidationError as exc:
         form.add_service_errors(exc)
         return None
@@ -104,12 +119,18 @@ def new_request(request, service_slug, category_slug=None):  # type: ignore[no-u
     if request.method == "POST":
         form = RequestForm(request.POST, request.FILES, category=category, ask_contact=ask_contact)
         ticket = _submit_request(request, form, service, category)
-        if ticket is not None:
+        if ticket is not None and request.user.is_authenticated:
             return redirect("portal:confirmation", token=tracking_token(ticket))
+        if ticket is not None:
+            # Anyone may type any address: the tracking link goes to the address, in the
+            # acknowledgement mail, and this browser only learns what it sent.
+            request.session[SENT_KEY] = ticket.pk
+            return redirect("portal:sent")
     else:
         form = RequestForm(category=category, ask_contact=ask_contact)
     return render(
-        request, "portal/new_request.html", {"form": form, "service": service, "category": category}
+        request, "portal/new_request.html", {"form": form, "service": service, "category": category},
+        status=form.refused_status,
     )
 
 
@@ -118,6 +139,21 @@ def _tracked_ticket(token: str) -> Ticket:
     if ticket is None:
         raise Http404
     return ticket
+
+
+SENT_KEY = "portal_sent_ticket"
+
+
+def sent(request):  # type: ignore[no-untyped-def]
+    """What an anonymous visitor just sent: reference, priority and when it is handled, no link."""
+    ticket = Ticket.objects.filter(pk=request.session.get(SENT_KEY) or 0).select_related("requester").first()
+    if ticket is None:
+        return redirect("portal:home")
+    return render(request, "portal/confirmation.html", {
+        "ticket": ticket, "tracking_url": None, "own_request": False,
+        "link_mailed": bool(getattr(settings, "VUORO_REQUESTER_MAIL", False)),
+        "expected": expected_handling(ticket, get_language()) if ticket.is_active else None,
+    })
 
 
 def confirmation(request, token):  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from vuoro.accounts.models import User
 from vuoro.core.pagination import Page, keyset_page
@@ -105,18 +105,29 @@ class TimelineEntry:
     item: Any
 
 
+def _shown(user: User, ticket: Ticket) -> Q | None:
+    """Which of the ticket's messages, events and attachments ``user`` sees; None: all of them.
+
+    Internal items are for desk roles, and for a partner reading a ticket after its work ended
+    only those written until then (``access.internal_cutoff``)."""
+    if not access.sees_internal(user):
+        return Q(internal=False)
+    cutoff = access.internal_cutoff(user, ticket)
+    return None if cutoff is None else Q(internal=False) | Q(created_at__lte=cutoff)
+
+
 def ticket_timeline(*, user: User, ticket: Ticket) -> list[TimelineEntry]:
-    """Messages and history, oldest first; internal ones only for desk roles."""
-    internal_ok = access.sees_internal(user)
+    """Messages and history, oldest first; internal ones as ``_shown`` allows."""
+    shown = _shown(user, ticket)
+    attachments = Attachment.objects.all() if shown is None else Attachment.objects.filter(shown)
     messages: QuerySet[Message] = ticket.messages.select_related("author").prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.filter(**({} if internal_ok else {"internal": False})))
-    )
+        Prefetch("attachments", queryset=attachments))
     events: QuerySet[TicketEvent] = ticket.events.select_related("actor").exclude(
         kind__in=["replied", "noted"]
     )
-    if not internal_ok:
-        messages = messages.filter(internal=False)
-        events = events.filter(internal=False)
+    if shown is not None:
+        messages = messages.filter(shown)
+        events = events.filter(shown)
     entries = [TimelineEntry(m.created_at, "message", m) for m in messages]
     entries += [TimelineEntry(e.created_at, "event", e) for e in events]
     entries.sort(key=lambda e: (e.at, 0 if e.kind == "event" else 1))
@@ -124,16 +135,18 @@ def ticket_timeline(*, user: User, ticket: Ticket) -> list[TimelineEntry]:
 
 
 def ticket_attachments(*, user: User, ticket: Ticket) -> QuerySet[Attachment]:
+    shown = _shown(user, ticket)
     qs = ticket.attachments.all()
-    return qs if access.sees_internal(user) else qs.filter(internal=False)
+    return qs if shown is None else qs.filter(shown)
 
 
 def attachment_get(*, user: User, attachment_id: int) -> Attachment | None:
-    """The attachment if ``user`` may see its ticket (and, if internal, sees internal items)."""
+    """The attachment if ``user`` may see its ticket and the attachment itself (``_shown``)."""
     attachment = Attachment.objects.select_related("ticket").filter(pk=attachment_id).first()
     if attachment is None or not access.can_view(user, attachment.ticket):
         return None
-    if attachment.internal and not access.sees_internal(user):
+    shown = _shown(user, attachment.ticket)
+    if shown is not None and not Attachment.objects.filter(shown, pk=attachment.pk).exists():
         return None
     return attachment
 
@@ -163,3 +176,10 @@ def ticket_for_reaction(event: "Event") -> Ticket | None:
     return event.remembered("ticket", lambda: (
         Ticket.objects.select_related("requester", "service__calendar", "assignee", "team")
         .filter(pk=event.ticket_id).first()))
+
+
+def attachment_bytes_used(ticket: Ticket | None) -> int:
+    """Bytes of files a ticket holds, counted against ``VUORO_ATTACHMENTS_TICKET_BYTES``."""
+    if ticket is None or ticket.pk is None:
+        return 0
+    return int(Attachment.objects.filter(ticket=ticket).aggregate(total=Sum("size"))["total"] or 0)

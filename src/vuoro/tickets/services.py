@@ -4,6 +4,7 @@ Each service runs in one transaction, locks the rows it changes and writes the h
 that same transaction, so a crash leaves either the whole change or none of it.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,14 +16,14 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vuoro.accounts.models import DESK_ROLES, AssignmentStrategy, Team, User
+from vuoro.accounts.models import DESK_ROLES, STAFF_ROLES, AssignmentStrategy, Team, User
 from vuoro.catalog.forms import validate_answers
 from vuoro.catalog.models import Category, RoutingRule, Service
 from vuoro.core import config_cache
 from vuoro.core import events as domain_events
 from vuoro.core.sanitize import body_to_html
 from vuoro.tickets import access, priority, turns
-from vuoro.tickets.attachments import CheckedUpload
+from vuoro.tickets.attachments import CheckedUpload, check_ticket_quota
 from vuoro.tickets.models import (
     ACTIVE_STATUSES,
     TRANSITIONS,
@@ -35,6 +36,7 @@ from vuoro.tickets.models import (
     Ticket,
     TicketEvent,
 )
+from vuoro.tickets.selectors import attachment_bytes_used
 
 # The domain events the ticket services publish (vuoro.core.events); the apps that react to a
 # ticket subscribe to them in their AppConfig.ready, so this module imports none of them.
@@ -138,6 +140,9 @@ def _shown(value: Any) -> str:
 
 def _store_attachments(ticket: Ticket, message: Message | None, actor: User | None,
                        uploads: list[CheckedUpload], internal: bool, now) -> list[Attachment]:  # type: ignore[no-untyped-def]
+    """Store checked files; refused (``ValidationError``, nothing stored) past the ticket's quota."""
+    if uploads:
+        check_ticket_quota(attachment_bytes_used(ticket), uploads)
     stored = []
     for item in uploads:
         attachment = Attachment(
@@ -380,6 +385,9 @@ def ticket_change(*, actor: User, ticket: Ticket, **changes: Any) -> list[str]:
     errors: dict[str, list[str]] = {}
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        refused = access.partner_change_refusals(actor, ticket, changes)
+        if refused:
+            raise ValidationError(refused)
         now = timezone.now()
         previous_status, previous_priority = ticket.status, ticket.priority
         changed: list[str] = []
@@ -459,6 +467,20 @@ def tickets_bulk_change(*, actor: User, tickets: list[Ticket], **changes: Any) -
         except PermissionDenied as exc:
             failures[ticket.reference] = [str(exc)]
     return failures
+
+
+def tracking_links_revoke(*, actor: User, ticket: Ticket) -> None:
+    """Stop every tracking link sent for ``ticket`` at once (a mail forwarded to the wrong person).
+
+    Only desk staff who may work on the ticket may; a partner may not. The ticket gets a new
+    random ``tracking_id``, so the next mail to the requester carries the only working link.
+    Written in the ticket's history as an internal event.
+    """
+    if actor.role not in STAFF_ROLES or not access.can_work_on(actor, ticket):
+        raise PermissionDenied(_("You may not revoke this ticket's tracking links."))
+    with transaction.atomic():
+        Ticket.objects.filter(pk=ticket.pk).update(tracking_id=uuid.uuid4())
+        _record(ticket, actor, EventKind.CHANGED, "tracking_link", new="revoked", internal=True)
 
 
 def attachment_add(*, actor: User, ticket: Ticket, uploads: list[CheckedUpload],

@@ -3,6 +3,7 @@
 from django.http import FileResponse, Http404
 from django.views.decorators.http import require_GET
 
+from vuoro.core.http import client_ip
 from vuoro.tickets.models import Attachment
 from vuoro.tickets.selectors import attachment_get
 from vuoro.tickets.services import attachment_downloaded
@@ -25,7 +26,7 @@ def attachment_download(request, pk):  # type: ignore[no-untyped-def]
         raise Http404
     if request.user.is_authenticated:
         attachment_downloaded(user=request.user, attachment=attachment,
-                              ip=request.META.get("REMOTE_ADDR"))
+                              ip=client_ip(request))
     try:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, ValueError):

@@ -28,6 +28,7 @@ from vuoro.notify.transports import (
     SENT,
     TRANSIENT,
     Delivery,
+    error_detail,
     outcome_for_error,
     outcome_for_status,
     timeout_seconds,
@@ -87,7 +88,7 @@ def post(delivery: WebhookDelivery, secret: str) -> tuple[Delivery, object]:
         response = requests.post(url, data=body, headers=headers, timeout=timeout_seconds(),
                                  allow_redirects=False)
     except requests.RequestException as exc:
-        return Delivery(outcome_for_error(exc), f"{type(exc).__name__}: {exc}"[:2000]), None
+        return Delivery(outcome_for_error(exc), error_detail(exc)), None
     outcome = outcome_for_status(response.status_code)
     try:
         answer = response.json()

@@ -79,6 +79,8 @@ def event_sentence(event: TicketEvent) -> SafeString:
         text = _("%(who)s attached %(name)s") % {"who": who, "name": event.new_value}
     elif event.kind in OUT_OF_HOURS_KINDS:
         text = _out_of_hours_sentence(event, who)
+    elif event.field == "tracking_link":
+        text = _("%(who)s revoked the requester's tracking links") % {"who": who}
     else:
         text = _("%(who)s changed %(field)s from %(old)s → %(new)s") % {
             "who": who,
